@@ -1,0 +1,31 @@
+"""Domain errors. The bot maps each to a message in the user's language."""
+
+from __future__ import annotations
+
+from core.models import ApplicationStatus
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class IllegalTransition(DomainError):
+    def __init__(self, current: ApplicationStatus, target: ApplicationStatus) -> None:
+        super().__init__(f"illegal transition {current} -> {target}")
+        self.current = current
+        self.target = target
+
+
+class ApplicationNotFound(DomainError):
+    pass
+
+
+class RegisterFileError(DomainError):
+    """The register file has bad rows; each is named with its line number."""
+
+    def __init__(self, path: str, problems: list[tuple[int, str]]) -> None:
+        lines = "; ".join(f"line {n}: {why}" for n, why in problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        super().__init__(f"{path}: {len(problems)} bad row(s): {lines}{more}")
+        self.path = path
+        self.problems = problems

@@ -1,0 +1,206 @@
+"""Domain models of the OMS policy restoration. Plain data; no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Sex(StrEnum):
+    MALE = "M"
+    FEMALE = "F"
+
+
+class LossReason(StrEnum):
+    LOST = "lost"
+    STOLEN = "stolen"
+    DAMAGED = "damaged"
+    DATA_CHANGED = "data_changed"
+    OTHER = "other"
+
+
+class DeliveryMethod(StrEnum):
+    ELECTRONIC = "electronic"
+    POST = "post"
+    PICKUP = "pickup"
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"  # Принято
+    PROCESSING = "processing"  # В обработке
+    APPROVED = "approved"  # Одобрено
+    REJECTED = "rejected"  # Отклонено (with a reason)
+    READY = "ready"  # Готово: electronic policy delivered
+    READY_FOR_PICKUP = "ready_for_pickup"  # Готово к получению
+    SENT_BY_POST = "sent_by_post"  # Отправлено почтой
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {
+        ApplicationStatus.REJECTED,
+        ApplicationStatus.READY,
+        ApplicationStatus.READY_FOR_PICKUP,
+        ApplicationStatus.SENT_BY_POST,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Passport:
+    """A Russian internal passport: series of 4 digits, number of 6 digits."""
+
+    series: str
+    number: str
+
+    def __str__(self) -> str:
+        return f"{self.series[:2]} {self.series[2:]} {self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class InsuredPerson:
+    """One row of the register of insured persons (ЕРЗЛ)."""
+
+    enp: str
+    snils: str
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    sex: Sex
+    birth_date: date
+    passport: Passport
+    phone: str  # E.164
+    region: str
+    smo_name: str
+    smo_phone: str
+    valid_from: date
+
+    @property
+    def initials_name(self) -> str:
+        """«Иванов И. И.» / «Smith J.»: the surname with initials."""
+        initials = [f"{self.first_name[0]}."]
+        if self.middle_name:
+            initials.append(f"{self.middle_name[0]}.")
+        return f"{self.last_name} {' '.join(initials)}"
+
+    @property
+    def masked_birth_date(self) -> str:
+        """12.**.1985: enough to recognise oneself, not enough to learn a birth date."""
+        return f"{self.birth_date:%d}.**.{self.birth_date:%Y}"
+
+    @property
+    def masked_profile(self) -> str:
+        return f"{self.initials_name}, {self.masked_birth_date}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+
+@dataclass(frozen=True, slots=True)
+class PickupOffice:
+    id: str  # short stable id, fits in callback_data
+    region: str
+    name: str
+    address: str
+    hours: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file kept in the vault: a generated name and the SHA-256 of its content."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(slots=True)
+class Citizen:
+    user_id: int  # Telegram user id; a private chat has the same id
+    locale: str
+    phone: str | None = None
+    enp: str | None = None
+    email: str | None = None
+    consent_at: datetime | None = None
+    blocked_bot: bool = False
+
+
+@dataclass(slots=True)
+class ApplicationDraft:
+    """Everything the dialog collected, ready to submit."""
+
+    user_id: int
+    chat_id: int
+    enp: str
+    loss_reason: LossReason
+    passport: Passport
+    scan: StoredFile
+    delivery: DeliveryMethod
+    locale: str
+    loss_reason_text: str | None = None
+    postcode: str | None = None
+    address: str | None = None
+    office_id: str | None = None
+    fee_paid_kopecks: int = 0
+    idempotency_key: str = ""  # one key per dialog run: a double submit finds the first one
+
+
+@dataclass(slots=True)
+class Application:
+    id: int
+    number: str  # human-readable, e.g. ОМС-2026-000123 is NOT used: ASCII "A-2611-000123"
+    user_id: int
+    chat_id: int
+    enp: str
+    loss_reason: LossReason
+    loss_reason_text: str | None
+    passport: Passport
+    scan: StoredFile | None  # None once destroyed under the retention rule
+    delivery: DeliveryMethod
+    postcode: str | None
+    address: str | None
+    office_id: str | None
+    locale: str
+    status: ApplicationStatus
+    created_at: datetime
+    updated_at: datetime
+    idempotency_key: str
+    fee_paid_kopecks: int = 0
+    rejection_reason: str | None = None
+    next_action_at: datetime | None = None  # when the background processor acts next
+    policy_file_id: str | None = None  # Telegram file_id of the delivered PDF, for /policy
+    operator_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One row of the audit trail."""
+
+    application_id: int
+    from_status: ApplicationStatus | None
+    to_status: ApplicationStatus
+    at: datetime
+    actor: str  # "system", "citizen:<id>", "operator:<id>"
+    reason: str | None = None
+
+
+class NotificationKind(StrEnum):
+    STATUS_CHANGED = "status_changed"
+    POLICY_DOCUMENT = "policy_document"
+
+
+@dataclass(slots=True)
+class Notification:
+    """An outbox row: written in the transaction that caused it, sent after commit."""
+
+    chat_id: int
+    kind: NotificationKind
+    payload: dict[str, object] = field(default_factory=dict)
+    id: int | None = None
+    attempts: int = 0
+    not_before: datetime | None = None

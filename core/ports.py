@@ -1,0 +1,116 @@
+"""What the domain needs from the outside world, as Protocols. storage/ implements them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.models import (
+    Application,
+    ApplicationDraft,
+    Citizen,
+    InsuredPerson,
+    Notification,
+    StatusChange,
+    StoredFile,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Aware UTC datetime."""
+        ...
+
+
+class RegisterLookup(Protocol):
+    """The register of insured persons. Lookups are indexed, never a scan."""
+
+    def by_phone(self, phone: str) -> InsuredPerson | None: ...
+
+    def by_enp(self, enp: str) -> InsuredPerson | None: ...
+
+
+class FileVault(Protocol):
+    """Stored files (passport scans) under DATA_DIR with generated names."""
+
+    async def put(self, data: bytes, suffix: str) -> StoredFile: ...
+
+    async def get(self, name: str) -> bytes: ...
+
+    async def delete(self, name: str) -> None: ...
+
+
+class ApplicationRepository(Protocol):
+    async def add(self, draft: ApplicationDraft, *, now: datetime) -> Application:
+        """Insert with status SUBMITTED, assign id and number."""
+        ...
+
+    async def get(self, application_id: int) -> Application | None: ...
+
+    async def get_by_number(self, number: str) -> Application | None: ...
+
+    async def get_by_idempotency_key(self, key: str) -> Application | None: ...
+
+    async def list_for_user(self, user_id: int) -> Sequence[Application]: ...
+
+    async def update(self, application: Application) -> None: ...
+
+    async def due(self, now: datetime, limit: int) -> Sequence[Application]:
+        """Applications whose next_action_at has come, oldest first."""
+        ...
+
+
+class AuditTrail(Protocol):
+    async def record(self, change: StatusChange) -> None: ...
+
+    async def history(self, application_id: int) -> Sequence[StatusChange]: ...
+
+
+class CitizenRepository(Protocol):
+    async def get(self, user_id: int) -> Citizen | None: ...
+
+    async def save(self, citizen: Citizen) -> None: ...
+
+
+class Outbox(Protocol):
+    """Notifications written in the same transaction as the change that caused them."""
+
+    async def add(self, notification: Notification) -> None: ...
+
+    async def due(self, now: datetime, limit: int) -> Sequence[Notification]: ...
+
+    async def mark_sent(self, notification_id: int) -> None: ...
+
+    async def postpone(self, notification_id: int, not_before: datetime) -> None:
+        """Count an attempt and retry after not_before."""
+        ...
+
+    async def mark_failed(self, notification_id: int, error: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """The one door to storage: `async with uow: ...; await uow.commit()`; rolled back otherwise."""
+
+    applications: ApplicationRepository
+    audit: AuditTrail
+    citizens: CitizenRepository
+    outbox: Outbox
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
