@@ -153,7 +153,7 @@ class ApplicationDraft:
 @dataclass(slots=True)
 class Application:
     id: int
-    number: str  # human-readable, e.g. ОМС-2026-000123 is NOT used: ASCII "A-2611-000123"
+    number: str  # human-readable and ASCII, "<yymm>-<id:06d>", e.g. "2611-000123"
     user_id: int
     chat_id: int
     enp: str
