@@ -29,3 +29,15 @@ class RegisterFileError(DomainError):
         super().__init__(f"{path}: {len(problems)} bad row(s): {lines}{more}")
         self.path = path
         self.problems = problems
+
+
+class DuplicateApplication(DomainError):
+    """An application with this idempotency key already exists.
+
+    Raised by ApplicationRepository.add (storage maps its unique-key violation to it), so the
+    use case can tell a concurrent double submit from a real failure without knowing the database.
+    """
+
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__("an application with this idempotency key already exists")
+        self.idempotency_key = idempotency_key
