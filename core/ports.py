@@ -44,7 +44,10 @@ class FileVault(Protocol):
 
 class ApplicationRepository(Protocol):
     async def add(self, draft: ApplicationDraft, *, now: datetime) -> Application:
-        """Insert with status SUBMITTED, assign id and number."""
+        """Insert with status SUBMITTED, assign id and number.
+
+        Raises core.errors.DuplicateApplication when the idempotency key is taken.
+        """
         ...
 
     async def get(self, application_id: int) -> Application | None: ...
@@ -53,19 +56,23 @@ class ApplicationRepository(Protocol):
 
     async def get_by_idempotency_key(self, key: str) -> Application | None: ...
 
-    async def list_for_user(self, user_id: int) -> Sequence[Application]: ...
+    async def list_for_user(self, user_id: int) -> Sequence[Application]:
+        """Oldest first (by id)."""
+        ...
 
     async def update(self, application: Application) -> None: ...
 
     async def due(self, now: datetime, limit: int) -> Sequence[Application]:
-        """Applications whose next_action_at has come, oldest first."""
+        """Applications whose next_action_at has come, oldest first (next_action_at, then id)."""
         ...
 
 
 class AuditTrail(Protocol):
     async def record(self, change: StatusChange) -> None: ...
 
-    async def history(self, application_id: int) -> Sequence[StatusChange]: ...
+    async def history(self, application_id: int) -> Sequence[StatusChange]:
+        """In the order recorded."""
+        ...
 
 
 class CitizenRepository(Protocol):
@@ -79,7 +86,9 @@ class Outbox(Protocol):
 
     async def add(self, notification: Notification) -> None: ...
 
-    async def due(self, now: datetime, limit: int) -> Sequence[Notification]: ...
+    async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
+        """Neither sent nor failed, not_before None or come; ordered by id."""
+        ...
 
     async def mark_sent(self, notification_id: int) -> None: ...
 
