@@ -13,6 +13,7 @@ from core.models import (
     Citizen,
     InsuredPerson,
     Notification,
+    PickupOffice,
     StatusChange,
     StoredFile,
 )
@@ -30,6 +31,16 @@ class RegisterLookup(Protocol):
     def by_phone(self, phone: str) -> InsuredPerson | None: ...
 
     def by_enp(self, enp: str) -> InsuredPerson | None: ...
+
+
+class PickupOffices(Protocol):
+    """Offices handing out paper policies (a demo list ships; a deployer replaces it)."""
+
+    def get(self, office_id: str) -> PickupOffice | None: ...
+
+    def for_region(self, region: str) -> list[PickupOffice]:
+        """Offices of a region, its name compared ignoring case, ё/е and spacing."""
+        ...
 
 
 class FileVault(Protocol):
