@@ -1,0 +1,75 @@
+"""Inline button payloads: ids and small enums only, always well under Telegram's 64 bytes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+from core.models import DeliveryMethod, LossReason
+
+
+class ConsentAction(StrEnum):
+    ACCEPT = "y"
+    DECLINE = "n"
+    SHOW_TEXT = "t"
+
+
+class Consent(CallbackData, prefix="cs"):
+    action: ConsentAction
+
+
+class ProfileAnswer(CallbackData, prefix="me"):
+    is_me: bool
+
+
+class Reason(CallbackData, prefix="rs"):
+    reason: LossReason
+
+
+class Delivery(CallbackData, prefix="dl"):
+    method: DeliveryMethod
+
+
+class Office(CallbackData, prefix="of"):
+    office_id: str
+
+
+class EditField(StrEnum):
+    REASON = "reason"
+    PASSPORT = "passport"
+    SCAN = "scan"
+    DELIVERY = "delivery"
+
+
+class Edit(CallbackData, prefix="ed"):
+    field: EditField
+
+
+class SummaryAction(StrEnum):
+    SUBMIT = "submit"
+    CANCEL_PAYMENT = "nopay"
+
+
+class Summary(CallbackData, prefix="sm"):
+    action: SummaryAction
+
+
+class Language(CallbackData, prefix="lg"):
+    locale: str
+
+
+class ProfileAction(StrEnum):
+    SET_EMAIL = "email"
+
+
+class Profile(CallbackData, prefix="pf"):
+    action: ProfileAction
+
+
+class AskOperator(CallbackData, prefix="op"):
+    """ "Contact an operator", offered at every step of the dialog."""
+
+
+class Restart(CallbackData, prefix="rst"):
+    """Start the journey again (after a dead end such as an unknown phone)."""

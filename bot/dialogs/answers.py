@@ -1,0 +1,59 @@
+"""What the dialog has collected so far, kept as the FSM data of the citizen's chat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
+from pydantic import BaseModel
+
+from core.models import DeliveryMethod, LossReason, Passport, StoredFile
+
+
+class Answers(BaseModel):
+    locale: str | None = None
+    run_id: str | None = None  # one per journey: the idempotency key of its submit
+    enp: str | None = None
+    reason: LossReason | None = None
+    reason_text: str | None = None
+    passport_series: str | None = None
+    passport_number: str | None = None
+    passport_attempts: int = 0
+    scan_name: str | None = None
+    scan_sha256: str | None = None
+    scan_size: int | None = None
+    album_id: str | None = None
+    delivery: DeliveryMethod | None = None
+    postcode: str | None = None
+    address: str | None = None
+    office_id: str | None = None
+    editing: bool = False  # a correction from the summary returns to the summary
+    resume_state: str | None = None  # the step to return to after a side trip (email, operator)
+
+    @property
+    def passport(self) -> Passport | None:
+        if self.passport_series and self.passport_number:
+            return Passport(self.passport_series, self.passport_number)
+        return None
+
+    @property
+    def scan(self) -> StoredFile | None:
+        if self.scan_name and self.scan_sha256 and self.scan_size is not None:
+            return StoredFile(self.scan_name, self.scan_sha256, self.scan_size)
+        return None
+
+    def fresh(self) -> Answers:
+        """A new journey keeps only the chosen language."""
+        return Answers(locale=self.locale)
+
+
+async def load_answers(state: FSMContext) -> Answers:
+    return Answers.model_validate(await state.get_data())
+
+
+async def save_answers(state: FSMContext, answers: Answers) -> None:
+    await state.set_data(answers.model_dump(mode="json", exclude_defaults=True))
+
+
+def answers_from(data: dict[str, Any]) -> Answers:
+    return Answers.model_validate(data)

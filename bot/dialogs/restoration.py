@@ -1,0 +1,66 @@
+"""The restoration dialog declared in one place: its states and ordered steps.
+
+Each step names the state, its number in "step N of 6", the locale key of its prompt and of the
+hint sent when the citizen sends something this step cannot take. Handlers in
+`bot/handlers/citizen/` implement the steps; keyboards live in `bot/keyboards.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class Restoration(StatesGroup):
+    consent = State()
+    contact = State()
+    confirm_profile = State()
+    reason = State()
+    reason_text = State()
+    passport_number = State()
+    passport_scan = State()
+    delivery = State()
+    postcode = State()
+    address = State()
+    office = State()
+    summary = State()
+    payment = State()
+
+
+class ProfileForm(StatesGroup):
+    email = State()
+
+
+TOTAL_STEPS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    state: State
+    number: int
+    prompt: str
+    hint: str
+
+
+STEPS: tuple[Step, ...] = (
+    Step(Restoration.consent, 1, "restore.consent.prompt", "hint.press_button"),
+    Step(Restoration.contact, 2, "restore.contact.prompt", "hint.contact"),
+    Step(Restoration.confirm_profile, 2, "restore.profile.prompt", "hint.press_button"),
+    Step(Restoration.reason, 3, "restore.reason.prompt", "hint.press_button"),
+    Step(Restoration.reason_text, 3, "restore.reason_text.prompt", "hint.text"),
+    Step(Restoration.passport_number, 4, "restore.passport.prompt", "hint.passport_number"),
+    Step(Restoration.passport_scan, 4, "restore.scan.prompt", "hint.scan"),
+    Step(Restoration.delivery, 5, "restore.delivery.prompt", "hint.press_button"),
+    Step(Restoration.postcode, 5, "restore.postcode.prompt", "hint.postcode"),
+    Step(Restoration.address, 5, "restore.address.prompt", "hint.text"),
+    Step(Restoration.office, 5, "restore.office.prompt", "hint.press_button"),
+    Step(Restoration.summary, 6, "restore.summary.prompt", "hint.press_button"),
+    Step(Restoration.payment, 6, "restore.payment.prompt", "hint.payment"),
+)
+
+STEP_BY_STATE: dict[str, Step] = {step.state.state: step for step in STEPS}  # type: ignore[misc]
+
+
+def step_for(state_name: str | None) -> Step | None:
+    return STEP_BY_STATE.get(state_name) if state_name else None

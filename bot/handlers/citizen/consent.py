@@ -1,0 +1,66 @@
+"""Step 1: what the bot does, and a separate, explicit consent to personal-data processing."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import Consent, ConsentAction
+from bot.dialogs.answers import Answers, save_answers
+from bot.dialogs.restoration import Restoration
+from bot.handlers.citizen.flow import ask, callback_message
+from bot.i18n import Texts, t
+from core.models import Citizen
+from core.ports import Clock
+from core.restoration import RestorationService
+
+router = Router(name=__name__)
+
+
+@router.message(CommandStart())
+async def start(message: Message, state: FSMContext, answers: Answers) -> None:
+    answers = answers.fresh()
+    answers.run_id = uuid.uuid4().hex
+    await message.answer(t("start.welcome"), reply_markup=keyboards.remove())
+    await ask(message, state, answers, Restoration.consent, markup=keyboards.consent())
+
+
+@router.callback_query(Restoration.consent, Consent.filter(F.action == ConsentAction.SHOW_TEXT))
+async def show_consent_text(query: CallbackQuery) -> None:
+    await query.answer()
+    message = callback_message(query)
+    await message.answer(t("consent.full_text"), reply_markup=keyboards.consent())
+
+
+@router.callback_query(Restoration.consent, Consent.filter(F.action == ConsentAction.DECLINE))
+async def decline(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
+    await query.answer()
+    await state.set_state(None)
+    await save_answers(state, answers.fresh())
+    await callback_message(query).edit_reply_markup(reply_markup=None)
+    await callback_message(query).answer(t("consent.declined"))
+
+
+@router.callback_query(Restoration.consent, Consent.filter(F.action == ConsentAction.ACCEPT))
+async def accept(
+    query: CallbackQuery,
+    state: FSMContext,
+    answers: Answers,
+    restoration: RestorationService,
+    clock: Clock,
+    texts: Texts,
+) -> None:
+    await query.answer(t("consent.thanks"))
+    citizen = await restoration.get_citizen(query.from_user.id) or Citizen(
+        user_id=query.from_user.id, locale=texts.current_locale
+    )
+    citizen.consent_at = clock.now()
+    await restoration.save_citizen(citizen)
+    message = callback_message(query)
+    await message.edit_reply_markup(reply_markup=None)
+    await ask(message, state, answers, Restoration.contact, markup=keyboards.share_contact())

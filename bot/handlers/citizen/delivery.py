@@ -1,0 +1,112 @@
+"""Step 5: how the duplicate reaches the citizen: electronic, paper by post, paper pickup."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import Delivery, Office
+from bot.dialogs.answers import Answers
+from bot.dialogs.restoration import Restoration
+from bot.handlers.citizen.flow import ask, callback_message, show_summary
+from bot.i18n import t
+from bot.messages import validation_error_text
+from core.models import DeliveryMethod
+from core.ports import PickupOffices, RegisterLookup
+from core.validators import ValidationError, parse_free_text, parse_postcode
+
+router = Router(name=__name__)
+ADDRESS_MIN, ADDRESS_MAX = 5, 300
+
+
+@router.callback_query(Restoration.delivery, Delivery.filter())
+async def delivery_chosen(
+    query: CallbackQuery,
+    callback_data: Delivery,
+    state: FSMContext,
+    answers: Answers,
+    register: RegisterLookup,
+    offices: PickupOffices,
+) -> None:
+    await query.answer()
+    message = callback_message(query)
+    await message.edit_reply_markup(reply_markup=None)
+    method = callback_data.method
+    answers.delivery = method
+    if method is DeliveryMethod.ELECTRONIC:
+        answers.postcode = answers.address = answers.office_id = None
+        await show_summary(message, state, answers, register=register, office_lookup=offices)
+    elif method is DeliveryMethod.POST:
+        answers.office_id = None
+        await ask(message, state, answers, Restoration.postcode, markup=keyboards.operator_only())
+    else:
+        person = register.by_enp(answers.enp) if answers.enp else None
+        found = offices.for_region(person.region) if person else []
+        if not found:
+            answers.delivery = None
+            region = escape(person.region) if person else ""
+            await ask(
+                message,
+                state,
+                answers,
+                Restoration.delivery,
+                text=t("delivery.no_office", region=region),
+                markup=keyboards.delivery_methods((DeliveryMethod.ELECTRONIC, DeliveryMethod.POST)),
+            )
+            return
+        await ask(message, state, answers, Restoration.office, markup=keyboards.offices(found))
+
+
+@router.message(Restoration.postcode, F.text)
+async def postcode_typed(message: Message, state: FSMContext, answers: Answers) -> None:
+    try:
+        answers.postcode = parse_postcode(message.text or "")
+    except ValidationError as error:
+        await message.answer(validation_error_text(error), reply_markup=keyboards.operator_only())
+        return
+    await ask(message, state, answers, Restoration.address, markup=keyboards.operator_only())
+
+
+@router.message(Restoration.address, F.text)
+async def address_typed(
+    message: Message,
+    state: FSMContext,
+    answers: Answers,
+    register: RegisterLookup,
+    offices: PickupOffices,
+) -> None:
+    try:
+        address = parse_free_text(message.text or "", max_len=ADDRESS_MAX)
+        if len(address) < ADDRESS_MIN:
+            await message.answer(t("invalid.address_too_short", min_len=ADDRESS_MIN))
+            return
+    except ValidationError as error:
+        await message.answer(validation_error_text(error, max_len=ADDRESS_MAX))
+        return
+    answers.address = address
+    await show_summary(message, state, answers, register=register, office_lookup=offices)
+
+
+@router.callback_query(Restoration.office, Office.filter())
+async def office_chosen(
+    query: CallbackQuery,
+    callback_data: Office,
+    state: FSMContext,
+    answers: Answers,
+    register: RegisterLookup,
+    offices: PickupOffices,
+) -> None:
+    office = offices.get(callback_data.office_id)
+    if office is None:
+        await query.answer(t("delivery.office_unknown"), show_alert=True)
+        return
+    await query.answer()
+    message = callback_message(query)
+    await message.edit_reply_markup(reply_markup=None)
+    answers.office_id = office.id
+    answers.postcode = answers.address = None
+    await show_summary(message, state, answers, register=register, office_lookup=offices)

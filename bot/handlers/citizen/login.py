@@ -1,0 +1,96 @@
+"""Step 2: login confirmation by the citizen's own phone, matched to the register."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import ProfileAnswer, Restart
+from bot.dialogs.answers import Answers, save_answers
+from bot.dialogs.restoration import Restoration
+from bot.handlers.citizen.flow import ask, callback_message
+from bot.i18n import t
+from core.ports import RegisterLookup
+from core.restoration import RestorationService
+from core.validators import ValidationError, normalize_phone
+
+router = Router(name=__name__)
+
+
+@router.message(Restoration.contact, F.contact)
+async def contact_shared(
+    message: Message,
+    state: FSMContext,
+    answers: Answers,
+    register: RegisterLookup,
+    restoration: RestorationService,
+) -> None:
+    contact = message.contact
+    assert contact is not None and message.from_user is not None
+    # Only the citizen's own contact proves the phone: Telegram sets contact.user_id for the
+    # sender's own card; a forwarded card or another person's card has a different or no user_id.
+    if message.forward_origin is not None:
+        await message.answer(t("login.forwarded_contact"), reply_markup=keyboards.share_contact())
+        return
+    if contact.user_id != message.from_user.id:
+        await message.answer(t("login.foreign_contact"), reply_markup=keyboards.share_contact())
+        return
+    try:
+        phone = normalize_phone(contact.phone_number)
+    except ValidationError:
+        phone = None
+    person = register.by_phone(phone) if phone else None
+    if person is None:
+        await message.answer(t("login.not_found"), reply_markup=keyboards.remove())
+        await message.answer(t("login.not_found_next"), reply_markup=keyboards.dead_end())
+        return
+    answers.enp = person.enp
+    citizen = await restoration.get_citizen(message.from_user.id)
+    if citizen is not None:
+        citizen.phone = phone
+        citizen.enp = person.enp
+        await restoration.save_citizen(citizen)
+    await message.answer(t("login.phone_received"), reply_markup=keyboards.remove())
+    await ask(
+        message,
+        state,
+        answers,
+        Restoration.confirm_profile,
+        text=t("restore.profile.prompt", profile=escape(person.masked_profile)),
+        markup=keyboards.profile_confirmation(),
+    )
+
+
+@router.callback_query(Restoration.confirm_profile, ProfileAnswer.filter(F.is_me))
+async def profile_confirmed(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
+    await query.answer()
+    message = callback_message(query)
+    await message.edit_reply_markup(reply_markup=None)
+    await ask(message, state, answers, Restoration.reason, markup=keyboards.reasons())
+
+
+@router.callback_query(Restoration.confirm_profile, ProfileAnswer.filter(~F.is_me))
+async def profile_rejected(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
+    await query.answer()
+    answers.enp = None
+    await save_answers(state, answers)
+    await state.set_state(Restoration.contact)
+    message = callback_message(query)
+    await message.edit_reply_markup(reply_markup=None)
+    await message.answer(t("login.not_me"), reply_markup=keyboards.dead_end())
+
+
+@router.callback_query(Restart.filter())
+async def restart(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
+    """Start the journey again from the login step (consent was given already)."""
+    await query.answer()
+    message = callback_message(query)
+    await message.edit_reply_markup(reply_markup=None)
+    if answers.run_id is None:
+        await message.answer(t("hint.start"))
+        return
+    await ask(message, state, answers, Restoration.contact, markup=keyboards.share_contact())

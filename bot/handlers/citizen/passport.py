@@ -1,0 +1,124 @@
+"""Step 4: passport series and number, checked against the register, and a photo or scan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from aiogram.utils.chat_action import ChatActionSender
+
+from bot import keyboards
+from bot.dialogs.answers import Answers, save_answers
+from bot.dialogs.restoration import Restoration
+from bot.handlers.citizen.flow import ask_next_or_summary
+from bot.i18n import t
+from bot.messages import scan_rejected_text, validation_error_text
+from core.ports import FileVault, PickupOffices, RegisterLookup
+from core.scan_check import ScanRejected, check_scan
+from core.validators import ValidationError, parse_passport
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+MAX_PASSPORT_ATTEMPTS = 3
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+
+
+@router.message(Restoration.passport_number, F.text)
+async def passport_typed(
+    message: Message,
+    state: FSMContext,
+    answers: Answers,
+    register: RegisterLookup,
+    offices: PickupOffices,
+) -> None:
+    try:
+        passport = parse_passport(message.text or "")
+    except ValidationError as error:
+        await message.answer(validation_error_text(error), reply_markup=keyboards.operator_only())
+        return
+    person = register.by_enp(answers.enp) if answers.enp else None
+    if person is None or person.passport != passport:
+        answers.passport_attempts += 1
+        await save_answers(state, answers)
+        left = MAX_PASSPORT_ATTEMPTS - answers.passport_attempts
+        if left > 0:
+            await message.answer(
+                t("passport.mismatch", n=left), reply_markup=keyboards.operator_only()
+            )
+        else:
+            await message.answer(
+                t("passport.mismatch_final"), reply_markup=keyboards.operator_only()
+            )
+        return
+    answers.passport_series, answers.passport_number = passport.series, passport.number
+    answers.passport_attempts = 0
+    await ask_next_or_summary(
+        message,
+        state,
+        answers,
+        Restoration.passport_scan,
+        register=register,
+        office_lookup=offices,
+        markup=keyboards.operator_only(),
+    )
+
+
+@router.message(Restoration.passport_scan, F.photo | F.document)
+async def scan_uploaded(
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    answers: Answers,
+    vault: FileVault,
+    register: RegisterLookup,
+    offices: PickupOffices,
+) -> None:
+    if message.media_group_id is not None:
+        if message.media_group_id == answers.album_id:
+            return  # the rest of an album whose first file was taken
+        answers.album_id = message.media_group_id
+        await message.answer(t("scan.album_first_taken"))
+    if message.photo:
+        file = message.photo[-1]  # Telegram lists sizes smallest first
+    else:
+        assert message.document is not None
+        file = message.document
+    # Refuse what is too large before downloading it (Telegram states the size).
+    if file.file_size is not None and file.file_size > MAX_SCAN_BYTES:
+        await message.answer(t("scan.error.too_large", limit_mb=MAX_SCAN_BYTES // (1024 * 1024)))
+        await save_answers(state, answers)
+        return
+    async with ChatActionSender(bot=bot, chat_id=message.chat.id, action=ChatAction.TYPING):
+        buffer = await bot.download(file.file_id)
+        assert buffer is not None
+        data = buffer.getvalue()
+        try:
+            info = await asyncio.to_thread(check_scan, data, max_bytes=MAX_SCAN_BYTES)
+        except ScanRejected as error:
+            log.info("scan refused: %s", error.code.value)
+            await save_answers(state, answers)
+            await message.answer(scan_rejected_text(error), reply_markup=keyboards.operator_only())
+            return
+        stored = await vault.put(data, info.suffix)
+    if answers.scan_name and answers.scan_name != stored.name:
+        await vault.delete(answers.scan_name)  # keep only the scan the check needs (152-FZ)
+    answers.scan_name, answers.scan_sha256, answers.scan_size = (
+        stored.name,
+        stored.sha256,
+        stored.size,
+    )
+    await message.answer(t("scan.accepted"))
+    await ask_next_or_summary(
+        message,
+        state,
+        answers,
+        Restoration.delivery,
+        register=register,
+        office_lookup=offices,
+        markup=keyboards.delivery_methods(),
+    )

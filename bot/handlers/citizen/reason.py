@@ -1,0 +1,74 @@
+"""Step 3: why the policy has to be restored."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import Reason
+from bot.dialogs.answers import Answers
+from bot.dialogs.restoration import Restoration
+from bot.handlers.citizen.flow import ask, ask_next_or_summary, callback_message
+from bot.messages import validation_error_text
+from core.models import LossReason
+from core.ports import PickupOffices, RegisterLookup
+from core.validators import ValidationError, parse_free_text
+
+router = Router(name=__name__)
+REASON_TEXT_MAX = 500
+
+
+@router.callback_query(Restoration.reason, Reason.filter())
+async def reason_chosen(
+    query: CallbackQuery,
+    callback_data: Reason,
+    state: FSMContext,
+    answers: Answers,
+    register: RegisterLookup,
+    offices: PickupOffices,
+) -> None:
+    await query.answer()
+    message = callback_message(query)
+    await message.edit_reply_markup(reply_markup=None)
+    answers.reason = callback_data.reason
+    if callback_data.reason is LossReason.OTHER:
+        await ask(
+            message, state, answers, Restoration.reason_text, markup=keyboards.operator_only()
+        )
+        return
+    answers.reason_text = None
+    await ask_next_or_summary(
+        message,
+        state,
+        answers,
+        Restoration.passport_number,
+        register=register,
+        office_lookup=offices,
+        markup=keyboards.operator_only(),
+    )
+
+
+@router.message(Restoration.reason_text, F.text)
+async def reason_text_typed(
+    message: Message,
+    state: FSMContext,
+    answers: Answers,
+    register: RegisterLookup,
+    offices: PickupOffices,
+) -> None:
+    try:
+        answers.reason_text = parse_free_text(message.text or "", max_len=REASON_TEXT_MAX)
+    except ValidationError as error:
+        await message.answer(validation_error_text(error, max_len=REASON_TEXT_MAX))
+        return
+    await ask_next_or_summary(
+        message,
+        state,
+        answers,
+        Restoration.passport_number,
+        register=register,
+        office_lookup=offices,
+        markup=keyboards.operator_only(),
+    )

@@ -1,0 +1,148 @@
+"""Keyboards of the dialog. Every label comes from the locale files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot import callbacks as cb
+from bot.i18n import t
+from core.models import DeliveryMethod, LossReason, PickupOffice
+
+
+def _button(text_key: str, data: cb.CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=t(text_key), callback_data=data.pack())
+
+
+def _operator_row() -> list[InlineKeyboardButton]:
+    return [_button("button.operator", cb.AskOperator())]
+
+
+def inline(
+    rows: Sequence[Sequence[InlineKeyboardButton]], *, operator: bool = True
+) -> InlineKeyboardMarkup:
+    keyboard = [list(row) for row in rows]
+    if operator:
+        keyboard.append(_operator_row())
+    return InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def operator_only() -> InlineKeyboardMarkup:
+    return inline([])
+
+
+def consent() -> InlineKeyboardMarkup:
+    return inline(
+        [
+            [_button("button.consent_accept", cb.Consent(action=cb.ConsentAction.ACCEPT))],
+            [_button("button.consent_text", cb.Consent(action=cb.ConsentAction.SHOW_TEXT))],
+            [_button("button.consent_decline", cb.Consent(action=cb.ConsentAction.DECLINE))],
+        ],
+        operator=False,
+    )
+
+
+def share_contact() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=t("button.share_contact"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+        input_field_placeholder=t("button.share_contact_placeholder"),
+    )
+
+
+def profile_confirmation() -> InlineKeyboardMarkup:
+    return inline(
+        [
+            [
+                _button("button.its_me", cb.ProfileAnswer(is_me=True)),
+                _button("button.not_me", cb.ProfileAnswer(is_me=False)),
+            ]
+        ]
+    )
+
+
+def dead_end() -> InlineKeyboardMarkup:
+    """Never leave a citizen with nothing to press: a human, or start again."""
+    return inline([[_button("button.restart", cb.Restart())]])
+
+
+def reasons() -> InlineKeyboardMarkup:
+    return inline(
+        [[_button(f"reason.{reason.value}", cb.Reason(reason=reason))] for reason in LossReason]
+    )
+
+
+def delivery_methods(
+    methods: Sequence[DeliveryMethod] = tuple(DeliveryMethod),
+) -> InlineKeyboardMarkup:
+    return inline(
+        [[_button(f"delivery.{method.value}", cb.Delivery(method=method))] for method in methods]
+    )
+
+
+def offices(items: Sequence[PickupOffice]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=office.name, callback_data=cb.Office(office_id=office.id).pack()
+            )
+        ]
+        for office in items
+    ]
+    rows.append([_button("button.other_delivery", cb.Edit(field=cb.EditField.DELIVERY))])
+    return inline(rows)
+
+
+def summary() -> InlineKeyboardMarkup:
+    return inline(
+        [
+            [_button("button.edit_reason", cb.Edit(field=cb.EditField.REASON))],
+            [_button("button.edit_passport", cb.Edit(field=cb.EditField.PASSPORT))],
+            [_button("button.edit_scan", cb.Edit(field=cb.EditField.SCAN))],
+            [_button("button.edit_delivery", cb.Edit(field=cb.EditField.DELIVERY))],
+            [_button("button.submit", cb.Summary(action=cb.SummaryAction.SUBMIT))],
+        ]
+    )
+
+
+def invoice(pay_text: str) -> InlineKeyboardMarkup:
+    # Telegram requires the pay button first in an invoice's keyboard.
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=pay_text, pay=True)],
+            [_button("button.cancel_payment", cb.Summary(action=cb.SummaryAction.CANCEL_PAYMENT))],
+        ]
+    )
+
+
+def languages() -> InlineKeyboardMarkup:
+    return inline(
+        [
+            [
+                InlineKeyboardButton(
+                    text=t("lang.name", locale=code), callback_data=cb.Language(locale=code).pack()
+                )
+                for code in ("ru", "en")
+            ]
+        ],
+        operator=False,
+    )
+
+
+def profile() -> InlineKeyboardMarkup:
+    return inline(
+        [[_button("button.set_email", cb.Profile(action=cb.ProfileAction.SET_EMAIL))]],
+        operator=False,
+    )
+
+
+def remove() -> ReplyKeyboardRemove:
+    return ReplyKeyboardRemove()

@@ -1,0 +1,110 @@
+"""Thin middlewares: one log line per update, per-user ordering, the user's language."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.dispatcher.event.handler import HandlerObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18nMiddleware
+
+from bot.dialogs.answers import Answers, answers_from
+from bot.i18n import Texts
+
+log = logging.getLogger("bot.updates")
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+_TRACE = "_trace"
+
+
+class UpdateLogMiddleware(BaseMiddleware):
+    """Outer middleware on updates: one line per update with its id, handler and duration.
+
+    Never logs message content: texts, phones and passport numbers stay out of the logs.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        trace: dict[str, str] = {}
+        data[_TRACE] = trace
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await handler(event, data)
+            outcome = "unhandled" if result is UNHANDLED else "ok"
+            return result
+        finally:
+            log.info(
+                "update=%s type=%s handler=%s outcome=%s ms=%.1f",
+                event.update_id,
+                event.event_type,
+                trace.get("handler", "-"),
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+class HandlerNameMiddleware(BaseMiddleware):
+    """Inner middleware: tells the update log which handler took the event."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        handler_object: HandlerObject | None = data.get("handler")
+        trace: dict[str, str] | None = data.get(_TRACE)
+        if trace is not None and handler_object is not None:
+            callback = handler_object.callback
+            trace["handler"] = f"{callback.__module__}.{callback.__qualname__}"
+        return await handler(event, data)
+
+
+class PerUserOrderMiddleware(BaseMiddleware):
+    """Handles one user's updates one at a time, in order, while different users run in parallel.
+
+    Polling handles updates as concurrent tasks; without this, two parts of an album or a double
+    tap could read and write the same dialog state at once.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiters: dict[int, int] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        key = user.id
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiters[key] = self._waiters.get(key, 0) + 1
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            self._waiters[key] -= 1
+            if not self._waiters[key]:
+                del self._waiters[key], self._locks[key]
+
+
+class LocaleMiddleware(I18nMiddleware):
+    """The language chosen with /lang, else Telegram's language_code, else DEFAULT_LOCALE.
+
+    Also hands the dialog's answers to handlers, so one update reads the FSM data once.
+    """
+
+    def __init__(self, texts: Texts) -> None:
+        super().__init__(i18n=texts, i18n_key="texts")
+        self.texts = texts
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        state: FSMContext | None = data.get("state")
+        answers = answers_from(await state.get_data()) if state is not None else Answers()
+        data["answers"] = answers
+        if answers.locale:
+            return answers.locale
+        user: User | None = data.get("event_from_user")
+        return self.texts.pick_locale(user.language_code if user else None)

@@ -1,0 +1,124 @@
+"""The one settings class: environment variables and `.env`, documented in `.env.example`."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = PROJECT_ROOT / "storage" / "demo"
+# @BotFather issues "<bot id>:<35 characters>"; accept any non-empty secret after the colon.
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+
+
+def _split_list(value: object) -> object:
+    """`A,B` or `A` or a JSON list, as DOMAIN.md's settings conventions say."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ValueError("expected a JSON list or comma-separated values") from error
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    data_dir: Path = Path("./data")
+    registry_path: Path = DEMO_DIR / "register.csv"
+    offices_path: Path = DEMO_DIR / "pickup_offices.csv"
+    support_chat_id: int | None = None
+    operator_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    default_locale: Literal["ru", "en"] = "ru"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    support_email: str = "support@example.org"
+    support_phone: str = "8-800-000-00-00"
+
+    # Demo defaults: a whole journey, paper included, completes while someone watches.
+    check_delay_seconds: float = Field(default=3.0, ge=0)
+    step_delay_seconds: float = Field(default=2.0, ge=0)
+    paper_print_delay_seconds: float = Field(default=5.0, ge=0)
+    post_delay_seconds: float = Field(default=5.0, ge=0)
+    pickup_delay_seconds: float = Field(default=5.0, ge=0)
+
+    # Restoring a policy is free by law; a deployer may charge for a paper extra only.
+    paper_fee_rub: Decimal = Field(default=Decimal(0), ge=0, max_digits=9, decimal_places=2)
+    payment_provider_token: SecretStr | None = None
+    payment_currency: str = "RUB"
+
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _token_shape(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if not _TOKEN_RE.match(text.strip()):
+            raise ValueError("expected the token from @BotFather, like 123456:ABC-DEF")
+        return text.strip()
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("expected an http(s) URL of a Bot API server")
+        return value.rstrip("/")
+
+    @field_validator("operator_ids", mode="before")
+    @classmethod
+    def _operator_list(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("registry_path", "offices_path")
+    @classmethod
+    def _file_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _fee_needs_provider(self) -> Settings:
+        if self.paper_fee_rub > 0 and self.payment_provider_token is None:
+            raise ValueError(
+                "PAYMENT_PROVIDER_TOKEN: required when PAPER_FEE_RUB is above 0"
+                " (a token from @BotFather's Payments)"
+            )
+        return self
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "bot.sqlite3"
+
+    @property
+    def paper_fee_kopecks(self) -> int:
+        return int(self.paper_fee_rub * 100)
+
+    def timing(self, name: str) -> timedelta:
+        return timedelta(seconds=float(getattr(self, f"{name}_delay_seconds")))
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming each bad variable and what is expected; no traceback."""
+    parts = []
+    for item in error.errors():
+        name = str(item["loc"][0]).upper() if item["loc"] else ""
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{name}: {message}" if name else message)
+    return "Invalid configuration: " + "; ".join(parts)
