@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
+
+from core.models import InsuredPerson, Passport, Sex
+from core.policy_document import (
+    CREATOR,
+    FONT_BOLD,
+    FONT_REGULAR,
+    NO_VALUE,
+    POLICY_LABEL_KEYS,
+    group_enp,
+    qr_payload,
+    register_fonts,
+    render_policy_pdf,
+)
+
+# The texts the Russian locale file is expected to hold for these keys.
+LABELS: dict[str, str] = {
+    "policy.title": "Выписка из единого регистра застрахованных лиц",
+    "policy.subtitle": (
+        "Полис обязательного медицинского страхования в форме электронного документа"
+    ),
+    "policy.author": "Сервис восстановления полиса ОМС",
+    "policy.enp": "Единый номер полиса (ЕНП)",
+    "policy.last_name": "Фамилия",
+    "policy.first_name": "Имя",
+    "policy.middle_name": "Отчество",
+    "policy.sex": "Пол",
+    "policy.sex_male": "мужской",
+    "policy.sex_female": "женский",
+    "policy.birth_date": "Дата рождения",
+    "policy.valid_from": "Полис действует с",
+    "policy.region": "Субъект Российской Федерации",
+    "policy.smo": "Страховая медицинская организация",
+    "policy.smo_phone": "Телефон страховой медицинской организации",
+    "policy.issued_on": "Дата выдачи выписки",
+    "policy.application_number": "Номер заявления",
+    "policy.qr_hint": "QR-код содержит ЕНП и номер заявления",
+    "policy.footer": (
+        "Выписка из единого регистра застрахованных лиц имеет ту же юридическую силу, "
+        "что и полис обязательного медицинского страхования на бумажном носителе "
+        "(Правила обязательного медицинского страхования в редакции приказа Минздрава России "
+        "от 13.12.2022 № 789н)."
+    ),
+}
+
+PERSON = InsuredPerson(
+    enp="8451999122899990",
+    snils="112-233-445 95",
+    last_name="Иванов",
+    first_name="Иван",
+    middle_name="Иванович",
+    sex=Sex.MALE,
+    birth_date=date(1985, 3, 12),
+    passport=Passport("4510", "123456"),
+    phone="+79991234567",
+    region="г. Москва",
+    smo_name="АО «Страховая компания «Пример-Мед»",
+    smo_phone="+7 800 000-00-00",
+    valid_from=date(2023, 1, 10),
+)
+ISSUED_ON = date(2026, 11, 27)
+
+
+def render(person: InsuredPerson = PERSON, **kwargs: object) -> bytes:
+    options: dict[str, object] = {
+        "application_number": "2611-000123",
+        "issued_on": ISSUED_ON,
+        "labels": LABELS,
+    }
+    options.update(kwargs)
+    return render_policy_pdf(person, **options)  # type: ignore[arg-type]
+
+
+def text_of(pdf: bytes) -> str:
+    return PdfReader(BytesIO(pdf)).pages[0].extract_text()
+
+
+def test_labels_cover_every_key() -> None:
+    assert set(LABELS) == set(POLICY_LABEL_KEYS)
+
+
+def test_one_a4_page() -> None:
+    reader = PdfReader(BytesIO(render()))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    # A4 is 210 x 297 mm = 595.28 x 841.89 pt
+    assert float(box.width) == pytest.approx(595.28, abs=0.5)
+    assert float(box.height) == pytest.approx(841.89, abs=0.5)
+
+
+def test_metadata() -> None:
+    meta = PdfReader(BytesIO(render())).metadata
+    assert meta is not None
+    assert meta.title == LABELS["policy.title"]
+    assert meta.subject == LABELS["policy.subtitle"]
+    assert meta.author == LABELS["policy.author"]
+    assert meta.creator == CREATOR
+    # The PDF dates are the date of issue, not reportlab's fixed invariant date.
+    assert meta["/CreationDate"] == "D:20261127"
+
+
+def test_metadata_carries_no_personal_data() -> None:
+    meta = PdfReader(BytesIO(render())).metadata
+    assert meta is not None
+    flat = " ".join(str(v) for v in meta.values())
+    assert PERSON.enp not in flat
+    assert PERSON.last_name not in flat
+
+
+def test_text_is_extractable() -> None:
+    text = text_of(render())
+    assert PERSON.enp in text  # the bare number, for copy and paste
+    assert "8451 9991 2289 9990" in text  # the grouped one, for reading
+    assert "Иванов" in text
+    assert "Иванович" in text
+    assert "2611-000123" in text
+    assert "12.03.1985" in text
+    assert "10.01.2023" in text
+    assert "27.11.2026" in text
+    assert "г. Москва" in text
+    assert "Пример-Мед" in text
+    assert "+7 800 000-00-00" in text
+    assert "мужской" in text
+    assert "789н" in text
+    for key in ("policy.title", "policy.enp", "policy.valid_from", "policy.application_number"):
+        assert LABELS[key] in text
+
+
+def test_female() -> None:
+    text = text_of(render(replace(PERSON, sex=Sex.FEMALE, first_name="Мария")))
+    assert "женский" in text
+    assert "мужской" not in text
+
+
+def test_person_without_middle_name() -> None:
+    text = text_of(render(replace(PERSON, middle_name=None)))
+    assert LABELS["policy.middle_name"] in text
+    assert NO_VALUE in text
+    assert "None" not in text
+
+
+def test_hyphenated_surname_and_yo() -> None:
+    person = replace(
+        PERSON,
+        last_name="Салтыкова-Щедрина",
+        first_name="Алёна",
+        middle_name="Семёновна",
+        sex=Sex.FEMALE,
+    )
+    text = text_of(render(person))
+    assert "Салтыкова-Щедрина" in text
+    assert "Алёна" in text
+    assert "Семёновна" in text
+
+
+def test_long_values_wrap_and_stay_on_one_page() -> None:
+    person = replace(
+        PERSON,
+        region="Ханты-Мансийский автономный округ — Югра",
+        smo_name=(
+            "Акционерное общество «Страховая компания «Пример-Мед» — филиал "
+            "в Ханты-Мансийском автономном округе — Югре, отделение номер 1"
+        ),
+    )
+    pdf = render(person)
+    assert len(PdfReader(BytesIO(pdf)).pages) == 1
+    assert "Ханты-Мансийский автономный округ — Югра" in text_of(pdf)
+
+
+def test_rendering_is_repeatable() -> None:
+    assert render() == render()
+    assert render() != render(application_number="2611-000124")
+
+
+def test_missing_labels_are_named() -> None:
+    labels = {k: v for k, v in LABELS.items() if k not in {"policy.footer", "policy.sex"}}
+    with pytest.raises(ValueError, match=r"policy\.sex, policy\.footer"):
+        render(labels=labels)
+
+
+def test_qr_payload_and_grouping() -> None:
+    assert qr_payload("8451999122899990", "2611-000123") == "ENP:8451999122899990;APP:2611-000123"
+    assert group_enp("8451999122899990") == "8451 9991 2289 9990"
+
+
+def test_fonts_register_once_from_many_threads() -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: register_fonts(), range(16)))
+    names = pdfmetrics.getRegisteredFontNames()
+    assert FONT_REGULAR in names and FONT_BOLD in names
+
+
+def test_parallel_renders_agree() -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: render(), range(8)))
+    assert all(pdf == results[0] for pdf in results)
+
+
+def test_fast_after_warm_up() -> None:
+    render()
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        render()
+        timings.append(time.perf_counter() - started)
+    # Typically ~30 ms; the bound is loose so a busy CI machine does not flake.
+    assert min(timings) < 0.1
