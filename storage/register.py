@@ -1,0 +1,223 @@
+"""The embedded register of insured persons: a CSV file loaded into memory with indexes.
+
+Every row is validated at load; all bad rows are reported at once with their line numbers, and
+problems name the column, never the value (the file is personal data and errors get logged).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+from core.errors import RegisterFileError
+from core.models import InsuredPerson, Passport, Sex
+from core.validators import (
+    ValidationError,
+    normalize_phone,
+    parse_enp,
+    parse_iso_date,
+    parse_snils,
+)
+
+DEMO_REGISTER_PATH = Path(__file__).with_name("demo") / "register.csv"
+
+REGISTER_COLUMNS = (
+    "enp",
+    "snils",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "sex",
+    "birth_date",
+    "passport_series",
+    "passport_number",
+    "phone",
+    "region",
+    "smo_name",
+    "smo_phone",
+    "valid_from",
+)
+
+T = TypeVar("T")
+
+_SERIES = re.compile(r"[0-9]{4}")
+_NUMBER = re.compile(r"[0-9]{6}")
+
+
+class InMemoryRegister:
+    """core.ports.RegisterLookup over a list of people, indexed by phone and by ЕНП."""
+
+    def __init__(self, people: Iterable[InsuredPerson]) -> None:
+        self._people: list[InsuredPerson] = []
+        self._by_phone: dict[str, InsuredPerson] = {}
+        self._by_enp: dict[str, InsuredPerson] = {}
+        for person in people:
+            if person.enp in self._by_enp:
+                raise ValueError("duplicate ENP in the register")
+            if person.phone in self._by_phone:
+                raise ValueError("duplicate phone in the register")
+            self._people.append(person)
+            self._by_enp[person.enp] = person
+            self._by_phone[person.phone] = person
+
+    def by_phone(self, phone: str) -> InsuredPerson | None:
+        """Any usual spelling of the number ("8 916 ...", "79161234567" from Telegram) matches."""
+        try:
+            return self._by_phone.get(normalize_phone(phone))
+        except ValidationError:
+            return None
+
+    def by_enp(self, enp: str) -> InsuredPerson | None:
+        return self._by_enp.get("".join(enp.split()))
+
+    def people(self) -> Sequence[InsuredPerson]:
+        """In file order."""
+        return tuple(self._people)
+
+    def __len__(self) -> int:
+        return len(self._people)
+
+    def __iter__(self) -> Iterator[InsuredPerson]:
+        return iter(self._people)
+
+
+def read_csv_rows(
+    path: Path, columns: Sequence[str]
+) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
+    """Rows of a UTF-8 CSV (BOM allowed) with their first line numbers, or problems found.
+
+    A missing column or an undecodable file is a problem at line 1 and stops there. Extra columns
+    are ignored; a row with too few or too many fields is reported.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            reader = csv.DictReader(file, strict=True)
+            header = [name.strip() for name in reader.fieldnames or []]
+            missing = [name for name in columns if name not in header]
+            if missing:
+                return [], [(1, f"missing column(s): {', '.join(missing)}")]
+            reader.fieldnames = header
+            rows: list[tuple[int, dict[str, str]]] = []
+            problems: list[tuple[int, str]] = []
+            # line_num is the last physical line read; a quoted field may span several lines.
+            previous_line = reader.line_num
+            for record in reader:
+                line = previous_line + 1
+                previous_line = reader.line_num
+                if None in record or any(record[name] is None for name in header):
+                    problems.append((line, f"expected {len(header)} fields"))
+                    continue
+                rows.append((line, {name: record[name].strip() for name in columns}))
+    except UnicodeDecodeError:
+        return [], [(1, "not UTF-8 text")]
+    except csv.Error as error:
+        return [], [(reader.line_num, f"malformed CSV ({error})")]
+    return rows, problems
+
+
+class _RowParser:
+    """Parses the fields of one row, collecting a problem per bad field instead of stopping."""
+
+    def __init__(self, row: dict[str, str]) -> None:
+        self.row = row
+        self.problems: list[str] = []
+
+    def field(self, name: str, parse: Callable[[str], T], fallback: T) -> T:
+        # The fallback only keeps types simple; a row with any problem is thrown away.
+        value = self.row[name]
+        if not value:
+            self.problems.append(f"{name}: empty")
+            return fallback
+        try:
+            return parse(value)
+        except (ValidationError, ValueError):
+            self.problems.append(f"{name}: invalid")
+            return fallback
+
+
+def _parse_person(row: dict[str, str]) -> tuple[InsuredPerson | None, list[str]]:
+    fields = _RowParser(row)
+    # Parsed in column order, so the problems read in the order of the file's columns.
+    enp = fields.field("enp", parse_enp, "")
+    snils = fields.field("snils", parse_snils, "")
+    last_name = fields.field("last_name", str, "")
+    first_name = fields.field("first_name", str, "")
+    sex = fields.field("sex", lambda value: Sex(value.upper()), Sex.MALE)
+    birth_date = fields.field("birth_date", parse_iso_date, date.min)
+    series = fields.field("passport_series", _passport_series, "")
+    number = fields.field("passport_number", _passport_number, "")
+    phone = fields.field("phone", _e164, "")
+    region = fields.field("region", str, "")
+    smo_name = fields.field("smo_name", str, "")
+    smo_phone = fields.field("smo_phone", str, "")
+    valid_from = fields.field("valid_from", parse_iso_date, date.max)
+    if not fields.problems and valid_from < birth_date:
+        fields.problems.append("valid_from: before birth_date")
+    if fields.problems:
+        return None, fields.problems
+    person = InsuredPerson(
+        enp=enp,
+        snils=snils,
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=row["middle_name"] or None,
+        sex=sex,
+        birth_date=birth_date,
+        passport=Passport(series=series, number=number),
+        phone=phone,
+        region=region,
+        smo_name=smo_name,
+        smo_phone=smo_phone,
+        valid_from=valid_from,
+    )
+    return person, []
+
+
+def _passport_series(value: str) -> str:
+    series = "".join(value.split())  # "45 08" as printed in the passport
+    if not _SERIES.fullmatch(series):
+        raise ValueError("series")
+    return series
+
+
+def _passport_number(value: str) -> str:
+    if not _NUMBER.fullmatch(value):
+        raise ValueError("number")
+    return value
+
+
+def _e164(value: str) -> str:
+    """The file must hold E.164 already; a number that only normalises to it is refused."""
+    if normalize_phone(value) != value:
+        raise ValueError("not E.164")
+    return value
+
+
+def load_register(path: Path | str) -> InMemoryRegister:
+    """Load and validate the register CSV; RegisterFileError lists every bad row."""
+    path = Path(path)
+    rows, problems = read_csv_rows(path, REGISTER_COLUMNS)
+    people: list[InsuredPerson] = []
+    first_line_of: dict[tuple[str, str], int] = {}
+    for line, row in rows:
+        person, row_problems = _parse_person(row)
+        if person is not None:
+            for column, value in (
+                ("enp", person.enp),
+                ("snils", person.snils),
+                ("phone", person.phone),
+            ):
+                seen = first_line_of.setdefault((column, value), line)
+                if seen != line:
+                    row_problems.append(f"{column}: duplicate of line {seen}")
+        if row_problems:
+            problems.append((line, "; ".join(row_problems)))
+        elif person is not None:
+            people.append(person)
+    if problems:
+        raise RegisterFileError(str(path), sorted(problems))
+    return InMemoryRegister(people)

@@ -1,0 +1,381 @@
+"""SQLite repositories behind core's ports. They run inside a SqliteUnitOfWork's transaction and
+never commit themselves."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from core.errors import ApplicationNotFound, DuplicateApplication
+from core.models import (
+    Application,
+    ApplicationDraft,
+    ApplicationStatus,
+    Citizen,
+    DeliveryMethod,
+    LossReason,
+    Notification,
+    NotificationKind,
+    Passport,
+    StatusChange,
+    StoredFile,
+)
+from storage.database import (
+    from_db_time,
+    from_db_time_or_none,
+    to_db_time,
+    to_db_time_or_none,
+)
+
+# The port does not pass a time for these bookkeeping stamps; nothing reads them back for logic,
+# so SQLite's clock is good enough. Same fixed-width format as to_db_time (milliseconds).
+_SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
+
+# Cap stored delivery errors: they are for a human reading the table, not a log archive.
+_MAX_ERROR_LENGTH = 1_000
+
+_APPLICATION_COLUMNS = (
+    "id, number, user_id, chat_id, enp, loss_reason, loss_reason_text, passport_series,"
+    " passport_number, scan_name, scan_sha256, scan_size, delivery, postcode, address, office_id,"
+    " locale, status, created_at, updated_at, idempotency_key, fee_paid_kopecks,"
+    " rejection_reason, next_action_at, policy_file_id, operator_id"
+)
+
+
+def _application_from_row(row: sqlite3.Row) -> Application:
+    scan = (
+        None
+        if row["scan_name"] is None
+        else StoredFile(name=row["scan_name"], sha256=row["scan_sha256"], size=row["scan_size"])
+    )
+    return Application(
+        id=row["id"],
+        number=row["number"],
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        enp=row["enp"],
+        loss_reason=LossReason(row["loss_reason"]),
+        loss_reason_text=row["loss_reason_text"],
+        passport=Passport(series=row["passport_series"], number=row["passport_number"]),
+        scan=scan,
+        delivery=DeliveryMethod(row["delivery"]),
+        postcode=row["postcode"],
+        address=row["address"],
+        office_id=row["office_id"],
+        locale=row["locale"],
+        status=ApplicationStatus(row["status"]),
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+        idempotency_key=row["idempotency_key"],
+        fee_paid_kopecks=row["fee_paid_kopecks"],
+        rejection_reason=row["rejection_reason"],
+        next_action_at=from_db_time_or_none(row["next_action_at"]),
+        policy_file_id=row["policy_file_id"],
+        operator_id=row["operator_id"],
+    )
+
+
+def application_number(created_at: datetime, application_id: int) -> str:
+    """ "<yymm>-<id:06d>": short to dictate on the phone, ASCII for callback data and filenames."""
+    return f"{created_at:%y%m}-{application_id:06d}"
+
+
+class SqliteApplicationRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def add(self, draft: ApplicationDraft, *, now: datetime) -> Application:
+        if not draft.idempotency_key:
+            raise ValueError("draft.idempotency_key must be set")
+        stamp = to_db_time(now)
+        try:
+            cursor = await self._connection.execute(
+                "INSERT INTO applications (user_id, chat_id, enp, loss_reason, loss_reason_text,"
+                " passport_series, passport_number, scan_name, scan_sha256, scan_size, delivery,"
+                " postcode, address, office_id, locale, status, created_at, updated_at,"
+                " idempotency_key, fee_paid_kopecks)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    draft.user_id,
+                    draft.chat_id,
+                    draft.enp,
+                    draft.loss_reason.value,
+                    draft.loss_reason_text,
+                    draft.passport.series,
+                    draft.passport.number,
+                    draft.scan.name,
+                    draft.scan.sha256,
+                    draft.scan.size,
+                    draft.delivery.value,
+                    draft.postcode,
+                    draft.address,
+                    draft.office_id,
+                    draft.locale,
+                    ApplicationStatus.SUBMITTED.value,
+                    stamp,
+                    stamp,
+                    draft.idempotency_key,
+                    draft.fee_paid_kopecks,
+                ),
+            )
+        except sqlite3.IntegrityError as error:
+            if "applications.idempotency_key" in str(error):
+                raise DuplicateApplication(draft.idempotency_key) from error
+            raise
+        application_id = cursor.lastrowid
+        if application_id is None:  # pragma: no cover - an INSERT always sets it
+            raise RuntimeError("no row id after INSERT")
+        # The number needs the id, so it is set right after the insert, in the same transaction.
+        number = application_number(now, application_id)
+        await self._connection.execute(
+            "UPDATE applications SET number = ? WHERE id = ?", (number, application_id)
+        )
+        return Application(
+            id=application_id,
+            number=number,
+            user_id=draft.user_id,
+            chat_id=draft.chat_id,
+            enp=draft.enp,
+            loss_reason=draft.loss_reason,
+            loss_reason_text=draft.loss_reason_text,
+            passport=draft.passport,
+            scan=draft.scan,
+            delivery=draft.delivery,
+            postcode=draft.postcode,
+            address=draft.address,
+            office_id=draft.office_id,
+            locale=draft.locale,
+            status=ApplicationStatus.SUBMITTED,
+            created_at=from_db_time(stamp),
+            updated_at=from_db_time(stamp),
+            idempotency_key=draft.idempotency_key,
+            fee_paid_kopecks=draft.fee_paid_kopecks,
+        )
+
+    async def _one(self, where: str, value: object) -> Application | None:
+        async with self._connection.execute(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE {where} = ?", (value,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _application_from_row(row)
+
+    async def get(self, application_id: int) -> Application | None:
+        return await self._one("id", application_id)
+
+    async def get_by_number(self, number: str) -> Application | None:
+        return await self._one("number", number)
+
+    async def get_by_idempotency_key(self, key: str) -> Application | None:
+        return await self._one("idempotency_key", key)
+
+    async def list_for_user(self, user_id: int) -> Sequence[Application]:
+        async with self._connection.execute(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_application_from_row(row) for row in rows]
+
+    async def update(self, application: Application) -> None:
+        """Write every mutable field; id, number, owner, creation time and key never change."""
+        scan = application.scan
+        cursor = await self._connection.execute(
+            "UPDATE applications SET chat_id = ?, enp = ?, loss_reason = ?, loss_reason_text = ?,"
+            " passport_series = ?, passport_number = ?, scan_name = ?, scan_sha256 = ?,"
+            " scan_size = ?, delivery = ?, postcode = ?, address = ?, office_id = ?, locale = ?,"
+            " status = ?, updated_at = ?, fee_paid_kopecks = ?, rejection_reason = ?,"
+            " next_action_at = ?, policy_file_id = ?, operator_id = ?"
+            " WHERE id = ?",
+            (
+                application.chat_id,
+                application.enp,
+                application.loss_reason.value,
+                application.loss_reason_text,
+                application.passport.series,
+                application.passport.number,
+                None if scan is None else scan.name,
+                None if scan is None else scan.sha256,
+                None if scan is None else scan.size,
+                application.delivery.value,
+                application.postcode,
+                application.address,
+                application.office_id,
+                application.locale,
+                application.status.value,
+                to_db_time(application.updated_at),
+                application.fee_paid_kopecks,
+                application.rejection_reason,
+                to_db_time_or_none(application.next_action_at),
+                application.policy_file_id,
+                application.operator_id,
+                application.id,
+            ),
+        )
+        if cursor.rowcount == 0:
+            raise ApplicationNotFound(application.id)
+
+    async def due(self, now: datetime, limit: int) -> Sequence[Application]:
+        async with self._connection.execute(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications"
+            " WHERE next_action_at IS NOT NULL AND next_action_at <= ?"
+            " ORDER BY next_action_at, id LIMIT ?",
+            (to_db_time(now), limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_application_from_row(row) for row in rows]
+
+
+class SqliteAuditTrail:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def record(self, change: StatusChange) -> None:
+        await self._connection.execute(
+            "INSERT INTO status_changes (application_id, from_status, to_status, at, actor, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                change.application_id,
+                None if change.from_status is None else change.from_status.value,
+                change.to_status.value,
+                to_db_time(change.at),
+                change.actor,
+                change.reason,
+            ),
+        )
+
+    async def history(self, application_id: int) -> Sequence[StatusChange]:
+        async with self._connection.execute(
+            "SELECT application_id, from_status, to_status, at, actor, reason"
+            " FROM status_changes WHERE application_id = ? ORDER BY id",
+            (application_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            StatusChange(
+                application_id=row["application_id"],
+                from_status=_status_or_none(row["from_status"]),
+                to_status=ApplicationStatus(row["to_status"]),
+                at=from_db_time(row["at"]),
+                actor=row["actor"],
+                reason=row["reason"],
+            )
+            for row in rows
+        ]
+
+
+class SqliteCitizenRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def get(self, user_id: int) -> Citizen | None:
+        async with self._connection.execute(
+            "SELECT user_id, locale, phone, enp, email, consent_at, blocked_bot"
+            " FROM citizens WHERE user_id = ?",
+            (user_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return Citizen(
+            user_id=row["user_id"],
+            locale=row["locale"],
+            phone=row["phone"],
+            enp=row["enp"],
+            email=row["email"],
+            consent_at=from_db_time_or_none(row["consent_at"]),
+            blocked_bot=bool(row["blocked_bot"]),
+        )
+
+    async def save(self, citizen: Citizen) -> None:
+        await self._connection.execute(
+            "INSERT INTO citizens (user_id, locale, phone, enp, email, consent_at, blocked_bot)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale,"
+            " phone = excluded.phone, enp = excluded.enp, email = excluded.email,"
+            " consent_at = excluded.consent_at, blocked_bot = excluded.blocked_bot",
+            (
+                citizen.user_id,
+                citizen.locale,
+                citizen.phone,
+                citizen.enp,
+                citizen.email,
+                to_db_time_or_none(citizen.consent_at),
+                int(citizen.blocked_bot),
+            ),
+        )
+
+
+class SqliteOutbox:
+    """Every delivery outcome (sent, postponed, failed) counts one attempt."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def add(self, notification: Notification) -> None:
+        cursor = await self._connection.execute(
+            "INSERT INTO outbox (chat_id, kind, payload, attempts, not_before)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                notification.chat_id,
+                notification.kind.value,
+                json.dumps(notification.payload, ensure_ascii=False),
+                notification.attempts,
+                to_db_time_or_none(notification.not_before),
+            ),
+        )
+        # Callers may want the id (to log or to mark it later) without reading the row back.
+        notification.id = cursor.lastrowid
+
+    async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
+        async with self._connection.execute(
+            "SELECT id, chat_id, kind, payload, attempts, not_before FROM outbox"
+            " WHERE sent_at IS NULL AND failed_at IS NULL"
+            " AND (not_before IS NULL OR not_before <= ?)"
+            " ORDER BY id LIMIT ?",
+            (to_db_time(now), limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            Notification(
+                id=row["id"],
+                chat_id=row["chat_id"],
+                kind=NotificationKind(row["kind"]),
+                payload=_payload(row["payload"]),
+                attempts=row["attempts"],
+                not_before=from_db_time_or_none(row["not_before"]),
+            )
+            for row in rows
+        ]
+
+    async def mark_sent(self, notification_id: int) -> None:
+        await self._connection.execute(
+            f"UPDATE outbox SET sent_at = {_SQL_NOW}, attempts = attempts + 1 WHERE id = ?",
+            (notification_id,),
+        )
+
+    async def postpone(self, notification_id: int, not_before: datetime) -> None:
+        await self._connection.execute(
+            "UPDATE outbox SET not_before = ?, attempts = attempts + 1 WHERE id = ?",
+            (to_db_time(not_before), notification_id),
+        )
+
+    async def mark_failed(self, notification_id: int, error: str) -> None:
+        await self._connection.execute(
+            f"UPDATE outbox SET failed_at = {_SQL_NOW}, error = ?, attempts = attempts + 1"
+            " WHERE id = ?",
+            (error[:_MAX_ERROR_LENGTH], notification_id),
+        )
+
+
+def _status_or_none(value: str | None) -> ApplicationStatus | None:
+    return None if value is None else ApplicationStatus(value)
+
+
+def _payload(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}
