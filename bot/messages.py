@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import t
-from core.scan_check import ScanRejected
+from core.scan_check import ScanProblem, ScanRejected
 from core.validators import ValidationError
+
+MEGABYTE = 1024 * 1024
 
 
 def validation_error_text(error: ValidationError, **params: Any) -> str:
-    return t(f"invalid.{error.code.value.lower()}", **params)
+    return t(f"invalid.{error.code.value}", **params)
 
 
 def scan_rejected_text(error: ScanRejected) -> str:
-    return t(f"scan.error.{error.code.value.lower()}", **scan_params(error))
-
-
-def scan_params(error: ScanRejected) -> dict[str, Any]:
-    return {k: v for k, v in vars(error).items() if isinstance(v, int | str) and k != "code"}
+    params: dict[str, Any] = dict(error.params)
+    if error.code is ScanProblem.TOO_LARGE and error.limit is not None:
+        params["limit_mb"] = max(1, error.limit // MEGABYTE)
+    return t(f"scan.error.{error.code.value}", **params)

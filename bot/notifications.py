@@ -15,6 +15,7 @@ from aiogram.types import BufferedInputFile
 
 from bot.delivery import Delivery, DeliveryFailed, RecipientUnreachable
 from bot.i18n import Texts
+from core.errors import ApplicationNotFound
 from core.models import (
     Application,
     ApplicationStatus,
@@ -87,7 +88,7 @@ class PolicySender:
                 chat_id=chat_id,
             )
             return
-        person = self.restoration.person_for(application)
+        person = await self.restoration.person_for(application)
         if person is None:
             raise DeliveryFailed("the insured person is no longer in the register")
         await bot(SendChatAction(chat_id=chat_id, action=ChatAction.UPLOAD_DOCUMENT))
@@ -188,8 +189,9 @@ class OutboxWorker:
 
     async def _send(self, notification: Notification) -> None:
         application_id = int(str(notification.payload["application_id"]))
-        application = await self.restoration.get(application_id)
-        if application is None:
+        try:
+            application = await self.restoration.get(application_id)
+        except ApplicationNotFound:
             return  # erased on the citizen's request: nothing to tell
         if notification.kind is NotificationKind.POLICY_DOCUMENT:
             await self.policy_sender.send(self.bot, application)

@@ -8,7 +8,6 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from bot.notifications import PolicySender, status_line
 
 from bot import keyboards
 from bot.callbacks import Language, Profile, ProfileAction
@@ -17,6 +16,7 @@ from bot.dialogs.restoration import ProfileForm
 from bot.handlers.citizen.flow import callback_message, resend_step, resume
 from bot.i18n import Texts, t
 from bot.messages import validation_error_text
+from bot.notifications import PolicySender, status_line
 from bot.settings import Settings
 from core.ports import PickupOffices, RegisterLookup
 from core.restoration import RestorationService

@@ -1,0 +1,171 @@
+"""The composition root: the one place that builds concrete classes and wires them together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from storage.offices import load_offices
+
+from bot.delivery import Delivery
+from bot.handlers import get_routers
+from bot.i18n import LOCALES, Texts, create_texts
+from bot.middlewares import (
+    HandlerNameMiddleware,
+    LocaleMiddleware,
+    PerUserOrderMiddleware,
+    UpdateLogMiddleware,
+)
+from bot.notifications import OutboxWorker, PolicySender
+from bot.settings import Settings
+from core.clock import SystemClock
+from core.ports import Clock, FileVault, PickupOffices, RegisterLookup, UnitOfWorkFactory
+from core.restoration import ProcessingTimings, RestorationService
+from storage.database import Database
+from storage.fsm import SqliteFsmStorage
+from storage.register import load_register
+from storage.unit_of_work import SqliteUnitOfWorkFactory
+from storage.vault import DiskFileVault
+
+log = logging.getLogger(__name__)
+COMMANDS = ("start", "status", "policy", "profile", "help", "operator", "lang", "cancel")
+
+
+@dataclass
+class Runtime:
+    """Everything that lives as long as the process, built once at start-up."""
+
+    settings: Settings
+    clock: Clock
+    texts: Texts
+    register: RegisterLookup
+    offices: PickupOffices
+    vault: FileVault
+    uow_factory: UnitOfWorkFactory
+    restoration: RestorationService
+    fsm_storage: BaseStorage
+    database: Database | None = None
+
+    async def close(self) -> None:
+        await self.fsm_storage.close()
+        if self.database is not None:
+            await self.database.close()
+
+
+async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    clock = clock or SystemClock()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The register can be large: parse it off the event loop.
+    register = await asyncio.to_thread(load_register, settings.registry_path)
+    offices = await asyncio.to_thread(load_offices, settings.offices_path)
+    database = await Database.open(settings.database_path)
+    uow_factory = SqliteUnitOfWorkFactory(database)
+    restoration = RestorationService(
+        uow_factory=uow_factory,
+        register=register,
+        clock=clock,
+        timings=ProcessingTimings(
+            check_delay=settings.timing("check"),
+            step_delay=settings.timing("step"),
+            paper_print_delay=settings.timing("paper_print"),
+            post_delay=settings.timing("post"),
+            pickup_delay=settings.timing("pickup"),
+        ),
+    )
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        texts=create_texts(settings.default_locale),
+        register=register,
+        offices=offices,
+        vault=DiskFileVault(settings.data_dir / "files"),
+        uow_factory=uow_factory,
+        restoration=restoration,
+        fsm_storage=SqliteFsmStorage(database),
+        database=database,
+    )
+
+
+def create_bot(settings: Settings) -> Bot:
+    assert settings.bot_token is not None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
+    delivery = Delivery(bot)
+    policy_sender = PolicySender(
+        restoration=runtime.restoration, delivery=delivery, texts=runtime.texts, clock=runtime.clock
+    )
+    outbox = OutboxWorker(
+        bot=bot,
+        uow_factory=runtime.uow_factory,
+        restoration=runtime.restoration,
+        delivery=delivery,
+        policy_sender=policy_sender,
+        texts=runtime.texts,
+        clock=runtime.clock,
+        offices=runtime.offices,
+    )
+    dp = Dispatcher(
+        storage=runtime.fsm_storage,
+        settings=runtime.settings,
+        clock=runtime.clock,
+        register=runtime.register,
+        offices=runtime.offices,
+        vault=runtime.vault,
+        restoration=runtime.restoration,
+        delivery=delivery,
+        policy_sender=policy_sender,
+    )
+    dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(PerUserOrderMiddleware())
+    LocaleMiddleware(runtime.texts).setup(dp)
+    for observer in (dp.message, dp.edited_message, dp.callback_query, dp.pre_checkout_query):
+        observer.middleware(HandlerNameMiddleware())
+    dp.include_routers(*get_routers())
+
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(
+        runtime.restoration.process_due, "interval", seconds=1, max_instances=1, coalesce=True
+    )
+    scheduler.add_job(outbox.drain, "interval", seconds=1, max_instances=1, coalesce=True)
+
+    async def on_startup() -> None:
+        await set_commands(bot, runtime.texts)
+        scheduler.start()
+
+    async def on_shutdown() -> None:
+        scheduler.shutdown(wait=False)
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return dp
+
+
+async def set_commands(bot: Bot, texts: Texts) -> None:
+    """The command menu in both languages (and the default one, for other languages)."""
+    for locale in (None, *LOCALES):
+        commands = [
+            BotCommand(
+                command=name,
+                description=texts.t(f"command.{name}", locale=locale or texts.default_locale),
+            )
+            for name in COMMANDS
+        ]
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=locale
+        )

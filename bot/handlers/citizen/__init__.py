@@ -1,0 +1,34 @@
+"""The citizen's private chat with the bot."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from bot.handlers.citizen import (
+    commands,
+    consent,
+    delivery,
+    fallback,
+    login,
+    passport,
+    reason,
+    summary,
+)
+
+
+def citizen_router() -> Router:
+    router = Router(name="citizen")
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    # Order matters: commands (with /cancel first) win in every state; hints come last.
+    router.include_routers(
+        commands.router,
+        consent.router,
+        login.router,
+        reason.router,
+        passport.router,
+        delivery.router,
+        summary.router,
+        fallback.router,
+    )
+    return router
