@@ -14,7 +14,6 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from storage.offices import load_offices
 
 from bot.delivery import Delivery
 from bot.handlers import get_routers
@@ -32,6 +31,7 @@ from core.ports import Clock, FileVault, PickupOffices, RegisterLookup, UnitOfWo
 from core.restoration import ProcessingTimings, RestorationService
 from storage.database import Database
 from storage.fsm import SqliteFsmStorage
+from storage.offices import load_offices
 from storage.register import load_register
 from storage.unit_of_work import SqliteUnitOfWorkFactory
 from storage.vault import DiskFileVault
