@@ -44,6 +44,7 @@ REGISTER_COLUMNS = (
 
 T = TypeVar("T")
 
+_UNIQUE_COLUMNS = ("enp", "snils", "phone")
 _SERIES = re.compile(r"[0-9]{4}")
 _NUMBER = re.compile(r"[0-9]{6}")
 
@@ -125,6 +126,7 @@ class _RowParser:
     def __init__(self, row: dict[str, str]) -> None:
         self.row = row
         self.problems: list[str] = []
+        self.parsed: dict[str, object] = {}
 
     def field(self, name: str, parse: Callable[[str], T], fallback: T) -> T:
         # The fallback only keeps types simple; a row with any problem is thrown away.
@@ -133,13 +135,15 @@ class _RowParser:
             self.problems.append(f"{name}: empty")
             return fallback
         try:
-            return parse(value)
+            parsed = parse(value)
         except (ValidationError, ValueError):
             self.problems.append(f"{name}: invalid")
             return fallback
+        self.parsed[name] = parsed
+        return parsed
 
 
-def _parse_person(row: dict[str, str]) -> tuple[InsuredPerson | None, list[str]]:
+def _parse_person(row: dict[str, str]) -> tuple[InsuredPerson | None, _RowParser]:
     fields = _RowParser(row)
     # Parsed in column order, so the problems read in the order of the file's columns.
     enp = fields.field("enp", parse_enp, "")
@@ -158,7 +162,7 @@ def _parse_person(row: dict[str, str]) -> tuple[InsuredPerson | None, list[str]]
     if not fields.problems and valid_from < birth_date:
         fields.problems.append("valid_from: before birth_date")
     if fields.problems:
-        return None, fields.problems
+        return None, fields
     person = InsuredPerson(
         enp=enp,
         snils=snils,
@@ -174,7 +178,7 @@ def _parse_person(row: dict[str, str]) -> tuple[InsuredPerson | None, list[str]]
         smo_phone=smo_phone,
         valid_from=valid_from,
     )
-    return person, []
+    return person, fields
 
 
 def _passport_series(value: str) -> str:
@@ -204,18 +208,18 @@ def load_register(path: Path | str) -> InMemoryRegister:
     people: list[InsuredPerson] = []
     first_line_of: dict[tuple[str, str], int] = {}
     for line, row in rows:
-        person, row_problems = _parse_person(row)
-        if person is not None:
-            for column, value in (
-                ("enp", person.enp),
-                ("snils", person.snils),
-                ("phone", person.phone),
-            ):
-                seen = first_line_of.setdefault((column, value), line)
-                if seen != line:
-                    row_problems.append(f"{column}: duplicate of line {seen}")
-        if row_problems:
-            problems.append((line, "; ".join(row_problems)))
+        person, fields = _parse_person(row)
+        # Duplicates are checked on every value that parsed, even in an otherwise bad row,
+        # so one pass reports everything.
+        for column in _UNIQUE_COLUMNS:
+            value = fields.parsed.get(column)
+            if value is None:
+                continue
+            seen = first_line_of.setdefault((column, str(value)), line)
+            if seen != line:
+                fields.problems.append(f"{column}: duplicate of line {seen}")
+        if fields.problems:
+            problems.append((line, "; ".join(fields.problems)))
         elif person is not None:
             people.append(person)
     if problems:

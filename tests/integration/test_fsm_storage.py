@@ -1,0 +1,206 @@
+"""One contract suite over aiogram's MemoryStorage and SqliteFsmStorage: they must agree."""
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from storage.database import Database
+from storage.fsm import SqliteFsmStorage, storage_key_id
+
+
+class Restore(StatesGroup):
+    passport = State()
+    delivery = State()
+
+
+KEY = StorageKey(bot_id=1, chat_id=-100500, user_id=42)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BaseStorage]:
+    if request.param == "memory":
+        memory = MemoryStorage()
+        yield memory
+        await memory.close()
+        return
+    db = await Database.open(tmp_path / "fsm.sqlite3")
+    sqlite = SqliteFsmStorage(db)
+    yield sqlite
+    await sqlite.close()
+    await db.close()
+
+
+async def test_a_new_key_has_no_state_and_no_data(storage: BaseStorage) -> None:
+    assert await storage.get_state(KEY) is None
+    assert await storage.get_data(KEY) == {}
+    assert await storage.get_value(KEY, "missing") is None
+    assert await storage.get_value(KEY, "missing", "fallback") == "fallback"
+
+
+async def test_state_as_state_object_or_string(storage: BaseStorage) -> None:
+    await storage.set_state(KEY, Restore.passport)
+    assert await storage.get_state(KEY) == "Restore:passport"
+    await storage.set_state(KEY, "Restore:delivery")
+    assert await storage.get_state(KEY) == Restore.delivery.state
+
+
+async def test_clearing_the_state_keeps_the_data(storage: BaseStorage) -> None:
+    await storage.set_state(KEY, Restore.passport)
+    await storage.set_data(KEY, {"enp": "8451999122899990"})
+    await storage.set_state(KEY, None)
+    assert await storage.get_state(KEY) is None
+    assert await storage.get_data(KEY) == {"enp": "8451999122899990"}
+
+
+async def test_clearing_the_data_keeps_the_state(storage: BaseStorage) -> None:
+    await storage.set_state(KEY, Restore.passport)
+    await storage.set_data(KEY, {"a": 1})
+    await storage.set_data(KEY, {})
+    assert await storage.get_data(KEY) == {}
+    assert await storage.get_state(KEY) == "Restore:passport"
+
+
+async def test_set_data_replaces_and_update_data_merges(storage: BaseStorage) -> None:
+    await storage.set_data(KEY, {"a": 1, "b": 2})
+    await storage.set_data(KEY, {"c": 3})
+    assert await storage.get_data(KEY) == {"c": 3}
+    merged = await storage.update_data(KEY, {"d": [1, 2], "c": "три"})
+    assert merged == {"c": "три", "d": [1, 2]}
+    assert await storage.get_data(KEY) == merged
+    assert await storage.get_value(KEY, "c") == "три"
+
+
+async def test_update_data_on_a_new_key_creates_it(storage: BaseStorage) -> None:
+    assert await storage.update_data(KEY, {"x": None}) == {"x": None}
+    assert await storage.get_data(KEY) == {"x": None}
+
+
+async def test_returned_data_is_a_copy(storage: BaseStorage) -> None:
+    original = {"answers": {"reason": "lost"}, "n": 1}
+    await storage.set_data(KEY, original)
+    original["n"] = 2
+    got = await storage.get_data(KEY)
+    got["n"] = 3
+    returned = await storage.update_data(KEY, {"m": 0})
+    returned["n"] = 4
+    assert await storage.get_data(KEY) == {"answers": {"reason": "lost"}, "n": 1, "m": 0}
+
+
+async def test_json_values_round_trip(storage: BaseStorage) -> None:
+    data = {
+        "text": "Иванов Иван «Иванович» 🙂",
+        "int": -100123456789,
+        "float": 1.5,
+        "bool": True,
+        "none": None,
+        "list": [1, "two", {"three": 3}],
+        "nested": {"a": {"b": []}},
+    }
+    await storage.set_data(KEY, data)
+    assert await storage.get_data(KEY) == data
+
+
+async def test_non_dict_data_is_refused(storage: BaseStorage) -> None:
+    with pytest.raises(DataNotDictLikeError):
+        await storage.set_data(KEY, [("a", 1)])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        replace(KEY, bot_id=2),
+        replace(KEY, chat_id=42),
+        replace(KEY, user_id=43),
+        replace(KEY, thread_id=7),
+        replace(KEY, thread_id=0),
+        replace(KEY, business_connection_id="bc-1"),
+        replace(KEY, business_connection_id=""),
+        replace(KEY, destiny="desk"),
+    ],
+    ids=lambda key: storage_key_id(key),
+)
+async def test_every_key_field_separates_records(storage: BaseStorage, other: StorageKey) -> None:
+    await storage.set_state(KEY, Restore.passport)
+    await storage.set_data(KEY, {"who": "key"})
+    assert await storage.get_state(other) is None
+    assert await storage.get_data(other) == {}
+
+    await storage.set_state(other, Restore.delivery)
+    await storage.set_data(other, {"who": "other"})
+    assert await storage.get_state(KEY) == "Restore:passport"
+    assert await storage.get_data(KEY) == {"who": "key"}
+    assert await storage.get_state(other) == "Restore:delivery"
+    assert await storage.get_data(other) == {"who": "other"}
+
+
+async def test_fsm_context_clear(storage: BaseStorage) -> None:
+    context = FSMContext(storage=storage, key=KEY)
+    await context.set_state(Restore.passport)
+    await context.update_data(reason="lost")
+    await context.update_data({"delivery": "post"}, postcode="101000")
+    assert await context.get_data() == {"reason": "lost", "delivery": "post", "postcode": "101000"}
+    await context.clear()
+    assert await context.get_state() is None
+    assert await context.get_data() == {}
+
+
+# ---------------------------------------------------------------- SQLite only
+
+
+async def test_state_and_data_survive_closing_and_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "fsm.sqlite3"
+    forum_key = replace(KEY, thread_id=12, destiny="desk")
+    db = await Database.open(path)
+    fsm = SqliteFsmStorage(db, close_database=True)
+    await fsm.set_state(forum_key, Restore.delivery)
+    await fsm.set_data(forum_key, {"reason": "stolen", "answers": [1, 2]})
+    await fsm.close()
+
+    db = await Database.open(path)
+    fsm = SqliteFsmStorage(db, close_database=True)
+    try:
+        assert await fsm.get_state(forum_key) == "Restore:delivery"
+        assert await fsm.get_data(forum_key) == {"reason": "stolen", "answers": [1, 2]}
+        assert await fsm.get_state(KEY) is None
+    finally:
+        await fsm.close()
+
+
+async def count_rows(db: Database) -> int:
+    async with db.acquire() as connection:
+        async with connection.execute("SELECT count(*) FROM fsm_state") as cursor:
+            row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_cleared_key_leaves_no_row_behind(db: Database) -> None:
+    fsm = SqliteFsmStorage(db)
+    await fsm.set_state(KEY, Restore.passport)
+    await fsm.set_data(KEY, {"a": 1})
+    assert await count_rows(db) == 1
+    await FSMContext(storage=fsm, key=KEY).clear()
+    assert await count_rows(db) == 0
+
+
+async def test_close_leaves_a_shared_database_open(db: Database) -> None:
+    fsm = SqliteFsmStorage(db)
+    await fsm.close()
+    assert await db.schema_version() > 0
+
+
+async def test_delete_for_user_forgets_every_dialog_of_that_person(db: Database) -> None:
+    fsm = SqliteFsmStorage(db)
+    await fsm.set_data(KEY, {"passport": "4508 123456"})
+    await fsm.set_state(replace(KEY, thread_id=5), Restore.passport)
+    await fsm.set_state(replace(KEY, user_id=7), Restore.passport)
+    assert await fsm.delete_for_user(42) == 2
+    assert await fsm.get_data(KEY) == {}
+    assert await fsm.get_state(replace(KEY, user_id=7)) == "Restore:passport"
