@@ -55,7 +55,7 @@ def _strip_separators(raw: str) -> str:
 
 
 def luhn_check_digit(digits: str) -> str:
-    """The Luhn check digit to append to `digits` (ISO/HL7 27931 Mod10 for the ЕНП)."""
+    """The Luhn check digit to append to `digits` (ISO/HL7 27931 Mod10 for the ENP)."""
     if not digits or not _only_digits(digits):
         raise ValueError("digits expected")
     total = 0
@@ -91,7 +91,7 @@ _SNILS_UNCHECKED_MAX = 1_001_998
 
 
 def snils_check_number(first_nine: str) -> str:
-    """The two control digits of a СНИЛС: weights 9..1, then mod 101 with 100 and 101 as 00."""
+    """The two control digits of a SNILS: weights 9..1, then mod 101 with 100 and 101 as 00."""
     total = sum(int(d) * w for d, w in zip(first_nine, range(9, 0, -1), strict=True))
     if total < 100:
         control = total
@@ -139,7 +139,7 @@ _PASSPORT_MAX_INPUT = 64
 def parse_passport(raw: str) -> Passport:
     """Series (4 digits) and number (6 digits) from the forms people type.
 
-    Only the digit groups matter, so words around them ("серия ... номер", "№") in any language
+    Only the digit groups matter, so words around them (series/number labels, "No") in any language
     pass. There must be 10 digits in all, written either as one run or with a break right after
     the series ("45 08 123456", "4508-123456", "45 08 123 456"); "450 8123456" is refused.
     """
@@ -262,10 +262,11 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def normalize_region(name: str) -> str:
-    """A key for comparing region names: «г.Москва», «Г. МОСКВА» and «г. Москва» are equal.
+    """A key for comparing region names, so a register and an office list written by different
+    people match (see the tests for the Moscow spellings).
 
-    Case, ё/е, every kind of dash and all whitespace are ignored (whitespace removed entirely, so
-    "г.Москва" and "г. Москва" agree).
+    Case, yo/ye, every kind of dash and all whitespace are ignored; whitespace is removed
+    entirely, so a name with or without a space after the dot of the "city" prefix agrees.
     """
     text = unicodedata.normalize("NFKC", name).casefold().translate(_YO_TO_YE)
     text = _DASHES.sub("-", text)

@@ -20,7 +20,7 @@ _OFFICE_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
 
 class OfficeDirectory:
-    """core.ports.PickupOffices: offices by id and by region (ignoring case, ё/е, spacing)."""
+    """core.ports.PickupOffices: offices by id and by region (ignoring case, yo/ye, spacing)."""
 
     def __init__(self, offices: Iterable[PickupOffice]) -> None:
         self._offices: list[PickupOffice] = []

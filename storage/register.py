@@ -50,7 +50,7 @@ _NUMBER = re.compile(r"[0-9]{6}")
 
 
 class InMemoryRegister:
-    """core.ports.RegisterLookup over a list of people, indexed by phone and by ЕНП."""
+    """core.ports.RegisterLookup over a list of people, indexed by phone and by ENP."""
 
     def __init__(self, people: Iterable[InsuredPerson]) -> None:
         self._people: list[InsuredPerson] = []
