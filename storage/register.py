@@ -94,6 +94,7 @@ def read_csv_rows(
     A missing column or an undecodable file is a problem at line 1 and stops there. Extra columns
     are ignored; a row with too few or too many fields is reported.
     """
+    reader: csv.DictReader[str] | None = None
     try:
         with path.open(encoding="utf-8-sig", newline="") as file:
             reader = csv.DictReader(file, strict=True)
@@ -116,7 +117,7 @@ def read_csv_rows(
     except UnicodeDecodeError:
         return [], [(1, "not UTF-8 text")]
     except csv.Error as error:
-        return [], [(reader.line_num, f"malformed CSV ({error})")]
+        return [], [(reader.line_num if reader else 1, f"malformed CSV ({error})")]
     return rows, problems
 
 

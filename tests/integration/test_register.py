@@ -185,3 +185,11 @@ def test_demo_offices_cover_every_demo_region_but_novosibirsk() -> None:
         normalize_region(o.region) in {normalize_region(r) for r in regions}
         for o in offices.offices()
     )
+
+
+def test_malformed_csv_is_reported_with_its_line(tmp_path: Path) -> None:
+    broken = GOOD_2.replace("ООО «Демо»", '"ООО" «Демо»')
+    with pytest.raises(RegisterFileError) as info:
+        load_register(write(tmp_path, f"{HEADER}\n{GOOD}\n{broken}\n"))
+    [(line, problem)] = info.value.problems
+    assert line == 3 and problem.startswith("malformed CSV")
