@@ -94,30 +94,33 @@ def read_csv_rows(
     A missing column or an undecodable file is a problem at line 1 and stops there. Extra columns
     are ignored; a row with too few or too many fields is reported.
     """
-    reader: csv.DictReader[str] | None = None
+    line = 1  # where the record being read starts
     try:
         with path.open(encoding="utf-8-sig", newline="") as file:
-            reader = csv.DictReader(file, strict=True)
-            header = [name.strip() for name in reader.fieldnames or []]
+            # csv.reader, not DictReader: DictReader skips blank lines silently, which would
+            # shift the line numbers reported after them.
+            reader = csv.reader(file, strict=True)
+            header = [name.strip() for name in next(reader, [])]
             missing = [name for name in columns if name not in header]
             if missing:
                 return [], [(1, f"missing column(s): {', '.join(missing)}")]
-            reader.fieldnames = header
+            index = {name: header.index(name) for name in columns}
             rows: list[tuple[int, dict[str, str]]] = []
             problems: list[tuple[int, str]] = []
             # line_num is the last physical line read; a quoted field may span several lines.
-            previous_line = reader.line_num
+            line = reader.line_num + 1
             for record in reader:
-                line = previous_line + 1
-                previous_line = reader.line_num
-                if None in record or any(record[name] is None for name in header):
-                    problems.append((line, f"expected {len(header)} fields"))
+                record_line, line = line, reader.line_num + 1
+                if not record:
                     continue
-                rows.append((line, {name: record[name].strip() for name in columns}))
+                if len(record) != len(header):
+                    problems.append((record_line, f"expected {len(header)} fields"))
+                    continue
+                rows.append((record_line, {name: record[i].strip() for name, i in index.items()}))
     except UnicodeDecodeError:
         return [], [(1, "not UTF-8 text")]
     except csv.Error as error:
-        return [], [(reader.line_num if reader else 1, f"malformed CSV ({error})")]
+        return [], [(line, f"malformed CSV ({error})")]
     return rows, problems
 
 

@@ -193,3 +193,10 @@ def test_malformed_csv_is_reported_with_its_line(tmp_path: Path) -> None:
         load_register(write(tmp_path, f"{HEADER}\n{GOOD}\n{broken}\n"))
     [(line, problem)] = info.value.problems
     assert line == 3 and problem.startswith("malformed CSV")
+
+
+def test_blank_lines_do_not_shift_line_numbers(tmp_path: Path) -> None:
+    bad = unique_row(5, sex="?")
+    with pytest.raises(RegisterFileError) as info:
+        load_register(write(tmp_path, f"{HEADER}\n\n{GOOD}\n\n{bad}\n\n"))
+    assert info.value.problems == [(5, "sex: invalid")]
