@@ -1,0 +1,300 @@
+"""The aiohttp server: Bot API routes, file downloads, recording, faults and strict checks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import mimetypes
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from . import methods_bot, methods_chats, methods_messages, methods_payments  # noqa: F401
+from .errors import ApiError, not_found, server_error, too_many_requests, unauthorized
+from .faults import Fault, FaultPlan
+from .params import Params, decode_for_record, read_request
+from .registry import METHODS, Ctx, Described
+from .schema_check import SchemaMismatchError, method_names, validate, validate_result
+from .state import DEFAULT_BOT_NAME, DEFAULT_BOT_USERNAME, TOKEN_RE, World
+
+log = logging.getLogger("sandbox.emulator")
+
+# Large enough for Telegram's 50 MB upload limit to be the one that answers.
+CLIENT_MAX_SIZE = 60 * 1024 * 1024
+
+
+@dataclass
+class RecordedCall:
+    """One Bot API request as the emulator saw and answered it."""
+
+    seq: int
+    method: str
+    params: dict[str, Any]
+    files: dict[str, dict[str, Any]]
+    ok: bool
+    result: Any = None
+    error_code: int | None = None
+    description: str | None = None
+    fault: str | None = None
+    time: float = field(default_factory=time.time)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "method": self.method,
+            "params": self.params,
+            "files": self.files,
+            "ok": self.ok,
+            "result": self.result,
+            "error_code": self.error_code,
+            "description": self.description,
+            "fault": self.fault,
+            "time": self.time,
+        }
+
+
+def _json(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(body, ensure_ascii=False),
+        status=status,
+        content_type="application/json",
+    )
+
+
+class Emulator:
+    """An offline Telegram Bot API server on 127.0.0.1 with a control API for tests and pages.
+
+    ``strict=True`` validates every result and every update against the Bot API schema; the
+    problems are logged, kept in :attr:`schema_problems`, and :meth:`stop` raises on them.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        strict: bool = False,
+        *,
+        bot_username: str = DEFAULT_BOT_USERNAME,
+        bot_name: str = DEFAULT_BOT_NAME,
+        privacy_mode: bool = True,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.strict = strict
+        self.world = World(bot_username, bot_name, privacy_mode)
+        self.faults = FaultPlan()
+        self.schema_problems: list[str] = []
+        self._calls: list[RecordedCall] = []
+        self._ctx = Ctx(self.world)
+        self._runner: web.AppRunner | None = None
+        if strict:
+            self.world.update_validator = self._check_update
+        self.app = self._build_app()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        from .control import setup_control_routes
+
+        app = web.Application(client_max_size=CLIENT_MAX_SIZE)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_bot_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        setup_control_routes(app, self)
+        return app
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("emulator already started")
+        # Fresh asyncio primitives: the emulator may be built outside the loop that runs it.
+        self.world.updates_changed = asyncio.Event()
+        self._ctx.stopping = asyncio.Event()
+        self.world.events.rebind()
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, shutdown_timeout=1.0)
+        await site.start()
+        address = self._runner.addresses[0]
+        self.port = int(address[1])
+        log.info("Telegram Bot API emulator listening on %s", self.base_url)
+
+    async def stop(self) -> None:
+        if self._runner is None:
+            return
+        self._ctx.stopping.set()
+        self.world.events.close()
+        self.world.wake_pollers()
+        for pending in [
+            *self.world.callback_queries.values(),
+            *self.world.pre_checkout_queries.values(),
+        ]:
+            if not pending.future.done():
+                pending.future.cancel()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+        if self.strict and self.schema_problems:
+            raise SchemaMismatchError(self.schema_problems)
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """What the bot takes as its Bot API base URL (``TELEGRAM_API_BASE``)."""
+        return self.base_url
+
+    # --- inspection and faults ---------------------------------------------------------------
+
+    def calls(self, method: str | None = None) -> list[RecordedCall]:
+        if method is None:
+            return list(self._calls)
+        wanted = method.lower()
+        return [c for c in self._calls if c.method.lower() == wanted]
+
+    def clear_calls(self) -> None:
+        self._calls.clear()
+
+    def fail_next(
+        self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1
+    ) -> None:
+        """The next ``times`` calls of ``method`` answer ``status`` (429 carries retry_after)."""
+        self.faults.add(method, Fault("status", status, retry_after), times)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get their connection closed with no answer."""
+        self.faults.add(method, Fault("drop"), times)
+
+    def commands(self, scope: str = "default", language_code: str = "") -> list[dict[str, Any]]:
+        """Commands set for a scope key (``default``, ``chat:<id>``, ...) and language."""
+        return [dict(c) for c in self.world.commands.get((scope, language_code), [])]
+
+    def assert_schema_clean(self) -> None:
+        if self.schema_problems:
+            raise SchemaMismatchError(self.schema_problems)
+
+    # --- Bot API -------------------------------------------------------------------------------
+
+    def _record(self, call: RecordedCall) -> RecordedCall:
+        self._calls.append(call)
+        self.world.events.publish("api_call", None, _call_summary(call))
+        return call
+
+    def _new_call(self, method: str, params: Params | None) -> RecordedCall:
+        values = params.values if params else {}
+        files = {k: u.describe() for k, u in params.files.items()} if params else {}
+        return RecordedCall(
+            seq=len(self._calls) + 1,
+            method=method,
+            params=decode_for_record(method, values),
+            files=files,
+            ok=False,
+        )
+
+    async def _handle_bot_api(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        raw_method = request.match_info["method"]
+        method = method_names().get(raw_method.lower(), raw_method)
+        if not TOKEN_RE.fullmatch(token):
+            return self._error_response(self._new_call(method, None), unauthorized())
+        self.world.adopt_token(token)
+        try:
+            values, files = await read_request(request)
+        except ApiError as exc:
+            return self._error_response(self._new_call(method, None), exc)
+        params = Params(values, files)
+        call = self._new_call(method, params)
+        fault = self.faults.take(method)
+        if fault is not None:
+            return self._apply_fault(request, call, fault)
+        handler = METHODS.get(raw_method.lower())
+        if handler is None:
+            log.warning("Bot called %s, which the emulator does not implement", raw_method)
+            return self._error_response(call, not_found())
+        try:
+            outcome = await handler(self._ctx, params)
+        except ApiError as exc:
+            return self._error_response(call, exc)
+        description = None
+        if isinstance(outcome, Described):
+            outcome, description = outcome.value, outcome.description
+        if self.strict:
+            self._check_result(method, outcome)
+        call.ok = True
+        call.result = outcome
+        self._record(call)
+        body: dict[str, Any] = {"ok": True, "result": outcome}
+        if description:
+            body["description"] = description
+        return _json(body)
+
+    def _error_response(self, call: RecordedCall, exc: ApiError) -> web.Response:
+        call.error_code = exc.error_code
+        call.description = exc.description
+        self._record(call)
+        return _json(exc.payload(), exc.error_code)
+
+    def _apply_fault(
+        self, request: web.Request, call: RecordedCall, fault: Fault
+    ) -> web.StreamResponse:
+        if fault.kind == "drop":
+            call.fault = "drop"
+            call.description = "connection dropped"
+            self._record(call)
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            # Nothing can reach the client any more; the handler just has to end.
+            raise asyncio.CancelledError
+        call.fault = "status"
+        if fault.status == 429:
+            return self._error_response(call, too_many_requests(fault.retry_after))
+        if fault.status >= 500:
+            return self._error_response(call, server_error(fault.status))
+        return self._error_response(call, ApiError(fault.status, f"Error {fault.status}"))
+
+    # --- files ---------------------------------------------------------------------------------
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        stored = self.world.files.by_path(request.match_info["path"])
+        if not TOKEN_RE.fullmatch(token) or stored is None:
+            return _json(not_found().payload(), 404)
+        mime = stored.mime_type or mimetypes.guess_type(stored.file_path)[0]
+        return web.Response(body=stored.data, content_type=mime or "application/octet-stream")
+
+    # --- strict mode ---------------------------------------------------------------------------
+
+    def _check_result(self, method: str, result: Any) -> None:
+        try:
+            problems = validate_result(method, result)
+        except KeyError:
+            return
+        self._report(problems)
+
+    def _check_update(self, update: dict[str, Any]) -> None:
+        self._report(validate(update, "Update", "Update"))
+
+    def _report(self, problems: list[str]) -> None:
+        for problem in problems:
+            log.error("Bot API schema mismatch: %s", problem)
+        self.schema_problems.extend(problems)
+
+
+def _call_summary(call: RecordedCall) -> dict[str, Any]:
+    return {
+        "seq": call.seq,
+        "method": call.method,
+        "ok": call.ok,
+        "error_code": call.error_code,
+        "description": call.description,
+    }
