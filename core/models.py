@@ -63,7 +63,7 @@ class Passport:
 
 @dataclass(frozen=True, slots=True)
 class InsuredPerson:
-    """One row of the register of insured persons (ЕРЗЛ)."""
+    """One row of the register of insured persons (ERZL)."""
 
     enp: str
     snils: str
@@ -81,7 +81,7 @@ class InsuredPerson:
 
     @property
     def initials_name(self) -> str:
-        """«Иванов И. И.» / «Smith J.»: the surname with initials."""
+        """The surname with initials, e.g. "Smith J. R."."""
         initials = [f"{self.first_name[0]}."]
         if self.middle_name:
             initials.append(f"{self.middle_name[0]}.")

@@ -39,7 +39,7 @@ class PickupOffices(Protocol):
     def get(self, office_id: str) -> PickupOffice | None: ...
 
     def for_region(self, region: str) -> list[PickupOffice]:
-        """Offices of a region, its name compared ignoring case, ё/е and spacing."""
+        """Offices of a region, its name compared ignoring case, yo/ye and spacing."""
         ...
 
 

@@ -1,0 +1,76 @@
+"""Every text the bot can show exists in Russian and English, with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.app import COMMANDS
+from bot.dialogs.restoration import STEPS
+from bot.i18n import LOCALES, load_catalog
+from core.models import ApplicationStatus, DeliveryMethod, LossReason
+from core.policy_document import POLICY_LABEL_KEYS
+from core.restoration import RejectionReason
+from core.scan_check import ScanProblem
+from core.validators import InvalidInput
+
+ROOT = Path(__file__).resolve().parents[2]
+LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
+
+
+def catalog(locale: str) -> dict[str, str]:
+    return {str(m.id): str(m.string) for m in load_catalog(locale) if m.id}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def keys_used_in_code() -> set[str]:
+    keys: set[str] = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        keys.update(LITERAL_KEY.findall(path.read_text(encoding="utf-8")))
+    keys.update(f"reason.{r.value}" for r in LossReason)
+    keys.update(f"delivery.{d.value}" for d in DeliveryMethod)
+    keys.update(f"status.name.{s.value}" for s in ApplicationStatus)
+    keys.update(f"invalid.{code.value}" for code in InvalidInput)
+    keys.update(f"scan.error.{p.value}" for p in ScanProblem)
+    keys.update(f"rejection.{r.value}" for r in RejectionReason)
+    keys.update(f"command.{name}" for name in COMMANDS)
+    keys.update(POLICY_LABEL_KEYS)
+    keys.update(step.prompt for step in STEPS)
+    keys.update(step.hint for step in STEPS)
+    return keys
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_key_used_by_the_bot_is_translated(locale: str) -> None:
+    texts = catalog(locale)
+    missing = sorted(k for k in keys_used_in_code() if not texts.get(k))
+    assert missing == []
+
+
+def test_catalogues_have_the_same_keys_and_placeholders() -> None:
+    ru, en = catalog("ru"), catalog("en")
+    assert set(ru) == set(en)
+    differing = [k for k in ru if placeholders(ru[k]) != placeholders(en[k])]
+    assert differing == []
+
+
+def test_russian_catalogue_declares_three_plural_forms() -> None:
+    assert load_catalog("ru").num_plurals == 3
+
+
+def test_no_russian_text_in_python_code() -> None:
+    cyrillic_literal = re.compile(r"""["'][^"'\n]*[А-Яа-яЁё][^"'\n]*["']""")
+    offenders = []
+    for folder in ("bot", "core", "storage", "sandbox"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                code = line.split("#", 1)[0]
+                if cyrillic_literal.search(code):
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}")
+    assert offenders == []
