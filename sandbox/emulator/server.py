@@ -114,7 +114,7 @@ class Emulator:
         self.world.events.rebind()
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, shutdown_timeout=1.0)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         address = self._runner.addresses[0]
         self.port = int(address[1])
