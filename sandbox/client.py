@@ -250,6 +250,32 @@ class SandboxClient:
         )
         return list(body["events"]), int(body["last_seq"])
 
+    async def wait_event(
+        self,
+        event_type: str,
+        predicate: Callable[[dict[str, Any]], bool] | None = None,
+        *,
+        chat_id: int | None = None,
+        after: int = 0,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - same style as the other waits
+    ) -> dict[str, Any]:
+        """First event of ``event_type`` after ``after`` (e.g. "member_changed",
+        "topic_deleted", "callback_answer") that matches ``predicate``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        cursor = after
+        while True:
+            remaining = deadline - loop.time()
+            events, _ = await self.changes(
+                cursor, chat_id=chat_id, wait_seconds=max(0.0, min(remaining, 10.0))
+            )
+            for event in events:
+                cursor = max(cursor, int(event["seq"]))
+                if event["type"] == event_type and (predicate is None or predicate(event)):
+                    return event
+            if loop.time() >= deadline:
+                raise SandboxTimeoutError(f"no {event_type} event within {timeout:.1f}s")
+
     async def last_seq(self) -> int:
         _, last = await self.changes(2**62)
         return last

@@ -19,6 +19,8 @@ ADMIN_RIGHTS: dict[str, bool] = {
     "can_post_stories": False,
     "can_edit_stories": False,
     "can_delete_stories": False,
+    # Bot API 10.3 field: newer than the stored schema, required by aiogram 3.31.
+    "can_send_welcome_messages": False,
     "can_pin_messages": True,
     "can_manage_topics": True,
 }

@@ -16,6 +16,12 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "telegram_schema" / "sche
 
 _ARRAY_PREFIX = "Array of "
 _PRIMITIVES = {"String", "Integer", "Float", "Boolean", "True", "InputFile"}
+# Fields newer than the stored schema (Bot API 10.1) that Telegram sends today and aiogram 3.31
+# (Bot API 10.3) requires; accepted as optional fields of the given types.
+NEWER_FIELDS: dict[str, dict[str, list[str]]] = {
+    "ChatMemberAdministrator": {"can_send_welcome_messages": ["Boolean"]},
+    "ChatAdministratorRights": {"can_send_welcome_messages": ["Boolean"]},
+}
 
 
 class SchemaMismatchError(AssertionError):
@@ -166,6 +172,8 @@ def _check_object(value: Any, type_name: str, fields: list[dict[str, Any]], path
         return [f"{path}: expected {type_name}, got {_describe(value)}"]
     problems: list[str] = []
     known = {f["name"]: f for f in fields}
+    for name, types in NEWER_FIELDS.get(type_name, {}).items():
+        known.setdefault(name, {"name": name, "required": False, "types": types})
     for name in value:
         if name not in known:
             problems.append(f"{path}.{name}: field not in {type_name}")

@@ -250,6 +250,8 @@ class World:
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
         chat = ChatRec(id=chat_id, type=type_, title=title, username=username, is_forum=is_forum)
+        # Message 1 of a group is its creation; in a forum it also anchors the General topic.
+        chat.last_message_id = GENERAL_TOPIC_ID
         chat.bot_status = bot_status or "left"
         self.chats[chat_id] = chat
         return chat
