@@ -74,20 +74,21 @@ def document(world: World, source: Upload | str) -> dict[str, Any]:
 
 @api_method("sendMessage")
 async def send_message(ctx: Ctx, p: Params) -> dict[str, Any]:
+    # Like Telegram: the request's own fields are checked before the chat is looked up.
     content = text_fields(p)
-    chat = ctx.world.writable_chat(p.chat_id())
     markup = parse_reply_markup(p)
+    chat = ctx.world.writable_chat(p.chat_id())
     return bot_send(ctx.world, chat, p, content, markup)
 
 
 @api_method("sendPhoto")
 async def send_photo(ctx: Ctx, p: Params) -> dict[str, Any]:
-    chat = ctx.world.writable_chat(p.chat_id())
     source = resolve_input_file(p, "photo")
     if source is None:
         raise bad_request("there is no photo in the request")
     caption = caption_fields(p)
     markup = parse_reply_markup(p)
+    chat = ctx.world.writable_chat(p.chat_id())
     content: dict[str, Any] = {"photo": photo_sizes(ctx.world, source), **caption}
     if p.get_bool("has_spoiler"):
         content["has_media_spoiler"] = True
@@ -96,12 +97,12 @@ async def send_photo(ctx: Ctx, p: Params) -> dict[str, Any]:
 
 @api_method("sendDocument")
 async def send_document(ctx: Ctx, p: Params) -> dict[str, Any]:
-    chat = ctx.world.writable_chat(p.chat_id())
     source = resolve_input_file(p, "document")
     if source is None:
         raise bad_request("there is no document in the request")
     caption = caption_fields(p)
     markup = parse_reply_markup(p)
+    chat = ctx.world.writable_chat(p.chat_id())
     content = {"document": document(ctx.world, source), **caption}
     return bot_send(ctx.world, chat, p, content, markup)
 

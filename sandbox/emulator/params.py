@@ -161,6 +161,12 @@ def decode_for_record(method: str, values: dict[str, str]) -> dict[str, Any]:
 
 
 def _decode_value(raw: str, types: list[str]) -> Any:
+    if not types:
+        # Unknown method or field: read it as JSON when it is JSON (numbers, objects, ...).
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
     if "Integer" in types or "Float" in types:
         try:
             return int(raw)
@@ -177,7 +183,7 @@ def _decode_value(raw: str, types: list[str]) -> Any:
     complex_type = any(
         t not in ("String", "Integer", "Float", "Boolean", "InputFile") for t in types
     )
-    if complex_type or (not types and raw[:1] in ("{", "[")):
+    if complex_type:
         try:
             return json.loads(raw)
         except ValueError:
