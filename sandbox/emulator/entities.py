@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, bad_request
+from .markdown import parse_markdown, parse_markdown_v2
 
 # Tag name -> entity type; tags that need attributes are handled separately.
 _SIMPLE_TAGS = {
@@ -292,12 +293,19 @@ def _overlaps(entity: dict[str, Any], others: list[dict[str, Any]]) -> bool:
 
 def format_text(text: str, parse_mode: str | None, entities: Any) -> tuple[str, list[dict]]:
     """Produce the delivered text and its entities from what the bot sent."""
-    if parse_mode and parse_mode.lower() == "html":
-        plain, parsed = parse_html(text)
-    elif isinstance(entities, list):
+    mode = (parse_mode or "").lower()
+    if isinstance(entities, list) and entities:
+        # Explicit entities win over parse_mode, as on Telegram.
         plain, parsed = text, [dict(e) for e in entities if isinstance(e, dict)]
+    elif mode == "html":
+        plain, parsed = parse_html(text)
+    elif mode == "markdownv2":
+        plain, parsed = parse_markdown_v2(text)
+    elif mode == "markdown":
+        plain, parsed = parse_markdown(text)
+    elif mode:
+        raise bad_request("unsupported parse_mode")
     else:
-        # MarkdownV2/Markdown are not parsed by the emulator: the text is kept as sent.
         plain, parsed = text, []
     plain, parsed = _strip(plain, parsed)
     detected = [e for e in auto_entities(plain) if not _overlaps(e, parsed)]

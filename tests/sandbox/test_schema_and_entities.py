@@ -91,3 +91,27 @@ def test_auto_entities_and_trimming() -> None:
     assert text == "hi" and entities == [{"offset": 0, "length": 2, "type": "bold"}]
     # Without a parse mode, markup stays literal, as on Telegram.
     assert format_text("<b>x</b>", None, None) == ("<b>x</b>", [])
+
+
+def test_markdown_v2() -> None:
+    text, entities = format_text(
+        "*Полис*, _готов_\\! Цена 5\\.00 [сайт](https://x.org) `код`", "MarkdownV2", None
+    )
+    assert text == "Полис, готов! Цена 5.00 сайт код"
+    assert [e["type"] for e in entities] == ["bold", "italic", "text_link", "code"]
+    text, entities = format_text(">quote\n>more\nafter", "MarkdownV2", None)
+    assert entities == [{"type": "blockquote", "offset": 0, "length": 10}]
+    with pytest.raises(ApiError, match=r"Character '\.' is reserved and must be escaped"):
+        format_text("Done.", "MarkdownV2", None)
+    with pytest.raises(ApiError, match="Can't find end of Bold entity at byte offset 0"):
+        format_text("*open", "MarkdownV2", None)
+    with pytest.raises(ApiError, match="unsupported parse_mode"):
+        format_text("x", "RichText", None)
+
+
+def test_legacy_markdown() -> None:
+    text, entities = format_text("*b* _i_ `c` [t](http://u)", "Markdown", None)
+    assert text == "b i c t"
+    assert [e["type"] for e in entities] == ["bold", "italic", "code", "text_link"]
+    with pytest.raises(ApiError, match="Can't find end of the entity starting at byte offset 0"):
+        format_text("*open", "Markdown", None)
