@@ -204,8 +204,15 @@ class SandboxClient:
         return result
 
     async def fail_next(
-        self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        retry_after: int = 1,
+        times: int = 1,
+        description: str | None = None,
     ) -> None:
+        """The bot's next ``times`` calls of ``method`` fail with ``status``."""
         await self.request(
             "POST",
             "/faults",
@@ -215,10 +222,12 @@ class SandboxClient:
                 "status": status,
                 "retry_after": retry_after,
                 "times": times,
+                "description": description,
             },
         )
 
     async def drop_next(self, method: str, times: int = 1) -> None:
+        """The bot's next ``times`` calls of ``method`` lose their connection unanswered."""
         await self.request(
             "POST", "/faults", json={"method": method, "kind": "drop", "times": times}
         )

@@ -154,6 +154,7 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
                 status=int(body.get("status", 429)),
                 retry_after=int(body.get("retry_after", 1)),
                 times=times,
+                description=body.get("description"),
             )
         return _ok({"pending": emu.faults.pending()})
 

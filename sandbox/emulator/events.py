@@ -52,10 +52,9 @@ class EventLog:
         return event
 
     def after(self, seq: int, chat_id: int | None = None) -> list[Event]:
+        # A chat filter keeps only that chat's events (no global ones such as api_call).
         return [
-            e
-            for e in self._events
-            if e.seq > seq and (chat_id is None or e.chat_id is None or e.chat_id == chat_id)
+            e for e in self._events if e.seq > seq and (chat_id is None or e.chat_id == chat_id)
         ]
 
     async def wait_after(

@@ -13,6 +13,7 @@ class Fault:
     kind: FaultKind
     status: int = 429
     retry_after: int = 1
+    description: str | None = None
 
 
 @dataclass

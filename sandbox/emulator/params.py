@@ -32,6 +32,13 @@ class Upload:
 
 async def read_request(request: web.Request) -> tuple[dict[str, str], dict[str, Upload]]:
     """Collect all parameters of a Bot API request as strings, plus uploaded files."""
+    try:
+        return await _read_request(request)
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise ApiError(413, "Request Entity Too Large") from exc
+
+
+async def _read_request(request: web.Request) -> tuple[dict[str, str], dict[str, Upload]]:
     values: dict[str, str] = dict(request.query)
     files: dict[str, Upload] = {}
     if request.method != "POST" or not request.can_read_body:

@@ -43,6 +43,7 @@ def type_names() -> set[str]:
     return set(load_schema()["types"])
 
 
+@cache
 def method_names() -> dict[str, str]:
     """Lower-case method name -> canonical spelling (Telegram treats names case-insensitively)."""
     return {name.lower(): name for name in load_schema()["methods"]}

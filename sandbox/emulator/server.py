@@ -22,6 +22,14 @@ from .state import DEFAULT_BOT_NAME, DEFAULT_BOT_USERNAME, TOKEN_RE, World
 
 log = logging.getLogger("sandbox.emulator")
 
+FAULT_DESCRIPTIONS = {
+    400: "Bad Request: injected fault",
+    401: "Unauthorized",
+    403: "Forbidden: bot was blocked by the user",
+    404: "Not Found",
+    409: "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running",
+}
 # Large enough for Telegram's 50 MB upload limit to be the one that answers.
 CLIENT_MAX_SIZE = 60 * 1024 * 1024
 
@@ -165,10 +173,20 @@ class Emulator:
         self._calls.clear()
 
     def fail_next(
-        self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        retry_after: int = 1,
+        times: int = 1,
+        description: str | None = None,
     ) -> None:
-        """The next ``times`` calls of ``method`` answer ``status`` (429 carries retry_after)."""
-        self.faults.add(method, Fault("status", status, retry_after), times)
+        """The next ``times`` calls of ``method`` answer ``status`` (429 carries retry_after).
+
+        ``description`` overrides Telegram's usual text for that status, e.g.
+        ``fail_next("sendMessage", status=403, description="Forbidden: user is deactivated")``.
+        """
+        self.faults.add(method, Fault("status", status, retry_after, description), times)
 
     def drop_next(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` get their connection closed with no answer."""
@@ -257,10 +275,14 @@ class Emulator:
             raise asyncio.CancelledError
         call.fault = "status"
         if fault.status == 429:
-            return self._error_response(call, too_many_requests(fault.retry_after))
-        if fault.status >= 500:
-            return self._error_response(call, server_error(fault.status))
-        return self._error_response(call, ApiError(fault.status, f"Error {fault.status}"))
+            error = too_many_requests(fault.retry_after)
+        elif fault.status >= 500:
+            error = server_error(fault.status)
+        else:
+            error = ApiError(fault.status, FAULT_DESCRIPTIONS.get(fault.status, "Bad Request"))
+        if fault.description:
+            error.description = fault.description
+        return self._error_response(call, error)
 
     # --- files ---------------------------------------------------------------------------------
 

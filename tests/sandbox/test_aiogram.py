@@ -235,8 +235,11 @@ async def test_retry_after_via_client(client: SandboxClient, bot: Bot) -> None:
         await bot.send_message(1007, "x")
     assert retry.value.retry_after == 3
     await bot.send_message(1007, "x")
+    await client.fail_next("sendMessage", status=403, description="Forbidden: user is deactivated")
+    with pytest.raises(TelegramForbiddenError, match="user is deactivated"):
+        await bot.send_message(1007, "x")
     calls = await client.calls("sendMessage")
-    assert [c["error_code"] for c in calls] == [429, None]
+    assert [c["error_code"] for c in calls] == [429, None, 403]
 
 
 async def test_reply_keyboard_contact_and_remove(bot: Bot, client: SandboxClient) -> None:
