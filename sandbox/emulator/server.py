@@ -8,7 +8,7 @@ import logging
 import mimetypes
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -19,6 +19,9 @@ from .params import Params, decode_for_record, read_request
 from .registry import METHODS, Ctx, Described
 from .schema_check import SchemaMismatchError, method_names, validate, validate_result
 from .state import DEFAULT_BOT_NAME, DEFAULT_BOT_USERNAME, TOKEN_RE, World
+
+if TYPE_CHECKING:
+    from sandbox.client import SandboxClient
 
 log = logging.getLogger("sandbox.emulator")
 
@@ -155,6 +158,12 @@ class Emulator:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def client(self) -> SandboxClient:
+        """A control client for this emulator (use it as an async context manager)."""
+        from sandbox.client import SandboxClient
+
+        return SandboxClient(self.base_url)
 
     @property
     def api_base(self) -> str:

@@ -28,6 +28,7 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    ReplyParameters,
 )
 from PIL import Image
 
@@ -311,3 +312,24 @@ async def test_independent_session_reaches_separate_emulator() -> None:
         updates = await solo_bot.get_updates()
         assert updates[0].message is not None and updates[0].message.text == "ping"
         await session.close()
+
+
+async def test_replies_actions_and_bulk_delete(emu: Emulator, bot: Bot) -> None:
+    async with emu.client() as sandbox:
+        user = await sandbox.user(1010, "Ivan")
+        question = await user.send_text("When?")
+        answer = await bot.send_message(
+            1010, "Tomorrow", reply_parameters=ReplyParameters(message_id=question["message_id"])
+        )
+        assert answer.reply_to_message is not None
+        assert answer.reply_to_message.text == "When?"
+        missing = ReplyParameters(message_id=999, allow_sending_without_reply=True)
+        alone = await bot.send_message(1010, "Anyway", reply_parameters=missing)
+        assert alone.reply_to_message is None
+        assert await bot.send_chat_action(1010, "typing")
+        with pytest.raises(TelegramBadRequest, match="wrong parameter action in request"):
+            await bot.send_chat_action(1010, "dancing")
+        assert [a["action"] for a in await user.chat_actions()] == ["typing"]
+        assert await bot.delete_messages(1010, [answer.message_id, alone.message_id])
+        assert await user.messages() == []
+        assert [m["text"] for m in await user.all_messages()] == ["When?"]
