@@ -96,9 +96,9 @@ class MessageRec:
 
     @property
     def thread_id(self) -> int | None:
-        return (
-            self.message.get("message_thread_id") if self.message.get("is_topic_message") else None
-        )
+        if not self.message.get("is_topic_message"):
+            return None
+        return int(self.message["message_thread_id"])
 
 
 @dataclass
@@ -289,9 +289,6 @@ class World:
         return chat
 
     # --- messages ----------------------------------------------------------------------------
-
-    def sender_chat_view(self, chat: ChatRec) -> dict[str, Any]:
-        return chat.as_chat()
 
     def store_message(self, chat: ChatRec, message: dict[str, Any], from_bot: bool) -> MessageRec:
         rec = MessageRec(message, from_bot)
