@@ -13,7 +13,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import Delivery
 from bot.handlers import get_routers
@@ -26,6 +25,7 @@ from bot.middlewares import (
 )
 from bot.notifications import OutboxWorker, PolicySender
 from bot.settings import Settings
+from bot.workers import PeriodicTask
 from core.clock import SystemClock
 from core.ports import Clock, FileVault, PickupOffices, RegisterLookup, UnitOfWorkFactory
 from core.restoration import ProcessingTimings, RestorationService
@@ -138,18 +138,19 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         observer.middleware(HandlerNameMiddleware())
     dp.include_routers(*get_routers())
 
-    scheduler = AsyncIOScheduler()
-    scheduler.add_job(
-        runtime.restoration.process_due, "interval", seconds=1, max_instances=1, coalesce=True
+    workers = (
+        PeriodicTask("processing", runtime.restoration.process_due, interval=0.5),
+        PeriodicTask("outbox", outbox.drain, interval=0.5),
     )
-    scheduler.add_job(outbox.drain, "interval", seconds=1, max_instances=1, coalesce=True)
 
     async def on_startup() -> None:
         await set_commands(bot, runtime.texts)
-        scheduler.start()
+        for worker in workers:
+            worker.start()
 
     async def on_shutdown() -> None:
-        scheduler.shutdown(wait=False)
+        for worker in workers:
+            await worker.stop()
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)

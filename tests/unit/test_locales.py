@@ -18,7 +18,7 @@ from core.scan_check import ScanProblem
 from core.validators import InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
-LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
+LITERAL_KEY = re.compile(r"""\b(?:t|_button)\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
 
 
 def catalog(locale: str) -> dict[str, str]:

@@ -1,0 +1,50 @@
+"""Background loops of the bot process: application processing and outbox delivery.
+
+Each loop finishes its current run before the process stops, so a shutdown never cancels a
+database transaction half-way (APScheduler 3 cannot wait for running coroutine jobs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class PeriodicTask:
+    def __init__(self, name: str, job: Callable[[], Awaitable[object]], interval: float) -> None:
+        self.name = name
+        self.job = job
+        self.interval = interval
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    def wake(self) -> None:
+        """Run now instead of at the next tick (e.g. right after a commit that queued work)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.job()
+            except Exception:  # one failed run must not end the loop
+                log.exception("%s failed; retrying at the next tick", self.name)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
