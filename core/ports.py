@@ -17,6 +17,7 @@ from core.models import (
     StatusChange,
     StoredFile,
 )
+from core.support import Conversations
 
 
 class Clock(Protocol):
@@ -117,6 +118,7 @@ class UnitOfWork(Protocol):
     audit: AuditTrail
     citizens: CitizenRepository
     outbox: Outbox
+    conversations: Conversations
 
     async def __aenter__(self) -> Self: ...
 

@@ -13,6 +13,7 @@ from storage.repositories import (
     SqliteCitizenRepository,
     SqliteOutbox,
 )
+from storage.support import SqliteConversations
 
 
 class SqliteUnitOfWork:
@@ -26,6 +27,7 @@ class SqliteUnitOfWork:
     audit: SqliteAuditTrail
     citizens: SqliteCitizenRepository
     outbox: SqliteOutbox
+    conversations: SqliteConversations
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -49,6 +51,7 @@ class SqliteUnitOfWork:
         self.audit = SqliteAuditTrail(connection)
         self.citizens = SqliteCitizenRepository(connection)
         self.outbox = SqliteOutbox(connection)
+        self.conversations = SqliteConversations(connection)
         return self
 
     async def __aexit__(

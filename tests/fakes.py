@@ -29,6 +29,7 @@ from core.models import (
     StoredFile,
 )
 from core.ports import ApplicationRepository, AuditTrail, CitizenRepository, Outbox
+from core.support import Conversation, Conversations, RelayedMessage
 
 # Long enough for a slow test, short enough that a forgotten lock fails instead of hanging.
 LOCK_TIMEOUT_SECONDS = 5.0
@@ -116,6 +117,8 @@ class _Tables:
     audit: list[StatusChange] = field(default_factory=list)
     citizens: dict[int, Citizen] = field(default_factory=dict)
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
+    conversations: dict[int, Conversation] = field(default_factory=dict)
+    relayed: dict[tuple[int, int], RelayedMessage] = field(default_factory=dict)
 
 
 class FakeUnitOfWorkFactory:
@@ -196,6 +199,7 @@ class FakeUnitOfWork:
         self.audit: AuditTrail = FakeAuditTrail(self)
         self.citizens: CitizenRepository = FakeCitizenRepository(self)
         self.outbox: Outbox = FakeOutbox(self)
+        self.conversations: Conversations = FakeConversations(self)
 
     async def __aenter__(self) -> Self:
         if self._used:
@@ -374,3 +378,39 @@ class FakeOutbox:
             row.state = OutboxState.FAILED
             row.error = error[:1_000]  # storage/ keeps the same bounded length
             row.notification.attempts += 1
+
+
+class FakeConversations:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, user_id: int) -> Conversation | None:
+        found = self._uow.check("conversations.get").conversations.get(user_id)
+        return copy.deepcopy(found)
+
+    async def by_thread(self, thread_id: int) -> Conversation | None:
+        tables = self._uow.check("conversations.by_thread")
+        found = [c for c in tables.conversations.values() if c.thread_id == thread_id]
+        return copy.deepcopy(found[0]) if found else None
+
+    async def save(self, conversation: Conversation) -> None:
+        tables = self._uow.check("conversations.save")
+        stored = tables.conversations.get(conversation.user_id)
+        saved = copy.deepcopy(conversation)
+        if stored is not None:
+            saved.opened_at = stored.opened_at  # as the SQLite upsert keeps the first opening
+        tables.conversations[conversation.user_id] = saved
+
+    async def link(self, relayed: RelayedMessage) -> None:
+        tables = self._uow.check("conversations.link")
+        tables.relayed[(relayed.user_id, relayed.citizen_message_id)] = relayed
+
+    async def by_citizen_message(self, user_id: int, message_id: int) -> RelayedMessage | None:
+        return self._uow.check("conversations.by_citizen_message").relayed.get(
+            (user_id, message_id)
+        )
+
+    async def by_topic_message(self, message_id: int) -> RelayedMessage | None:
+        tables = self._uow.check("conversations.by_topic_message")
+        found = [r for r in tables.relayed.values() if r.topic_message_id == message_id]
+        return found[0] if found else None

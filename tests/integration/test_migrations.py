@@ -12,7 +12,15 @@ from storage.database import (
 )
 
 MIGRATIONS = load_migrations()
-EXPECTED_TABLES = {"citizens", "applications", "status_changes", "outbox", "fsm_state"}
+EXPECTED_TABLES = {
+    "citizens",
+    "applications",
+    "status_changes",
+    "outbox",
+    "fsm_state",
+    "conversations",
+    "relayed_messages",
+}
 
 
 def tables(path: Path) -> set[str]:

@@ -1,0 +1,89 @@
+"""SQLite implementation of core.support.Conversations; runs inside a unit of work."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import aiosqlite
+
+from core.support import Conversation, ConversationStatus, RelayDirection, RelayedMessage
+from storage.database import from_db_time, to_db_time
+
+_CONVERSATION_COLUMNS = "user_id, status, opened_at, thread_id, card_message_id, operator_id"
+
+
+def _conversation(row: sqlite3.Row) -> Conversation:
+    return Conversation(
+        user_id=row[0],
+        status=ConversationStatus(row[1]),
+        opened_at=from_db_time(row[2]),
+        thread_id=row[3],
+        card_message_id=row[4],
+        operator_id=row[5],
+    )
+
+
+def _relayed(row: sqlite3.Row) -> RelayedMessage:
+    return RelayedMessage(row[0], row[1], row[2], RelayDirection(row[3]))
+
+
+class SqliteConversations:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def _conversation_where(self, where: str, value: int) -> Conversation | None:
+        sql = f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE {where} = ?"
+        async with self._db.execute(sql, (value,)) as cursor:
+            row = await cursor.fetchone()
+        return _conversation(row) if row else None
+
+    async def get(self, user_id: int) -> Conversation | None:
+        return await self._conversation_where("user_id", user_id)
+
+    async def by_thread(self, thread_id: int) -> Conversation | None:
+        return await self._conversation_where("thread_id", thread_id)
+
+    async def save(self, conversation: Conversation) -> None:
+        await self._db.execute(
+            f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, "
+            "thread_id = excluded.thread_id, card_message_id = excluded.card_message_id, "
+            "operator_id = excluded.operator_id",
+            (
+                conversation.user_id,
+                conversation.status.value,
+                to_db_time(conversation.opened_at),
+                conversation.thread_id,
+                conversation.card_message_id,
+                conversation.operator_id,
+            ),
+        )
+
+    async def link(self, relayed: RelayedMessage) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO relayed_messages "
+            "(user_id, citizen_message_id, topic_message_id, direction) VALUES (?, ?, ?, ?)",
+            (
+                relayed.user_id,
+                relayed.citizen_message_id,
+                relayed.topic_message_id,
+                relayed.direction.value,
+            ),
+        )
+
+    async def _relayed_where(self, where: str, values: tuple[int, ...]) -> RelayedMessage | None:
+        sql = (
+            "SELECT user_id, citizen_message_id, topic_message_id, direction "
+            f"FROM relayed_messages WHERE {where}"
+        )
+        async with self._db.execute(sql, values) as cursor:
+            row = await cursor.fetchone()
+        return _relayed(row) if row else None
+
+    async def by_citizen_message(self, user_id: int, message_id: int) -> RelayedMessage | None:
+        return await self._relayed_where(
+            "user_id = ? AND citizen_message_id = ?", (user_id, message_id)
+        )
+
+    async def by_topic_message(self, message_id: int) -> RelayedMessage | None:
+        return await self._relayed_where("topic_message_id = ?", (message_id,))
