@@ -12,9 +12,12 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from bot.delivery import Delivery
+from bot.desk.history import RecentChats, RecordBotMessages, RecordCitizenMessages
+from bot.desk.service import OperatorDesk
 from bot.handlers import get_routers
 from bot.i18n import LOCALES, Texts, create_texts
 from bot.middlewares import (
@@ -110,8 +113,24 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     policy_sender = PolicySender(
         restoration=runtime.restoration, delivery=delivery, texts=runtime.texts, clock=runtime.clock
     )
+    recent = RecentChats()
+    bot.session.middleware(RecordBotMessages(recent))
+    desk = OperatorDesk(
+        bot=bot,
+        delivery=delivery,
+        uow_factory=runtime.uow_factory,
+        restoration=runtime.restoration,
+        register=runtime.register,
+        offices=runtime.offices,
+        fsm_storage=runtime.fsm_storage,
+        texts=runtime.texts,
+        settings=runtime.settings,
+        recent=recent,
+        clock=runtime.clock,
+    )
     outbox = OutboxWorker(
         bot=bot,
+        desk=desk,
         uow_factory=runtime.uow_factory,
         restoration=runtime.restoration,
         delivery=delivery,
@@ -122,6 +141,9 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     )
     dp = Dispatcher(
         storage=runtime.fsm_storage,
+        # Operators act per topic (e.g. typing a rejection reason); private chats have no topic.
+        fsm_strategy=FSMStrategy.USER_IN_TOPIC,
+        desk=desk,
         settings=runtime.settings,
         clock=runtime.clock,
         register=runtime.register,
@@ -134,9 +156,16 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(PerUserOrderMiddleware())
     LocaleMiddleware(runtime.texts).setup(dp)
-    for observer in (dp.message, dp.edited_message, dp.callback_query, dp.pre_checkout_query):
+    dp.message.outer_middleware(RecordCitizenMessages(recent))
+    for observer in (
+        dp.message,
+        dp.edited_message,
+        dp.callback_query,
+        dp.pre_checkout_query,
+        dp.my_chat_member,
+    ):
         observer.middleware(HandlerNameMiddleware())
-    dp.include_routers(*get_routers())
+    dp.include_routers(*get_routers(runtime.settings.support_chat_id))
 
     workers = (
         PeriodicTask("processing", runtime.restoration.process_due, interval=0.5),

@@ -73,3 +73,38 @@ class AskOperator(CallbackData, prefix="op"):
 
 class Restart(CallbackData, prefix="rst"):
     """Start the journey again (after a dead end such as an unknown phone)."""
+
+
+class BackToForm(CallbackData, prefix="bf"):
+    """The citizen leaves the operator chat and returns to the form."""
+
+
+class DeskAction(StrEnum):
+    TAKE = "take"
+    RELEASE = "back"
+    APPROVE = "ok"
+    REJECT = "no"
+    NEW_SCAN = "scan"
+    HANDED_OVER = "done"
+
+
+class Desk(CallbackData, prefix="dk"):
+    """A button on an operator's card; ids only."""
+
+    action: DeskAction
+    user_id: int
+    application_id: int = 0
+
+
+class DeskReject(CallbackData, prefix="dr"):
+    code: str  # a rejection template, or TYPED_REASON for the operator's own words
+    user_id: int
+    application_id: int
+
+
+class DeskTemplate(CallbackData, prefix="dt"):
+    name: str
+    user_id: int
+
+
+TYPED_REASON = "typed"

@@ -14,6 +14,7 @@ from aiogram.methods import SendChatAction, SendDocument, SendMessage
 from aiogram.types import BufferedInputFile
 
 from bot.delivery import Delivery, DeliveryFailed, RecipientUnreachable
+from bot.desk.service import OperatorDesk
 from bot.i18n import Texts
 from core.errors import ApplicationNotFound
 from core.models import (
@@ -26,7 +27,7 @@ from core.models import (
 )
 from core.policy_document import POLICY_LABEL_KEYS, render_policy_pdf
 from core.ports import Clock, PickupOffices, UnitOfWorkFactory
-from core.restoration import RestorationService
+from core.restoration import RestorationService, rejection_code
 
 log = logging.getLogger(__name__)
 POLICY_LOCALE = "ru"  # the extract is a Russian document whatever the chat language
@@ -115,6 +116,7 @@ class OutboxWorker:
         self,
         *,
         bot: Bot,
+        desk: OperatorDesk,
         uow_factory: UnitOfWorkFactory,
         restoration: RestorationService,
         delivery: Delivery,
@@ -125,6 +127,7 @@ class OutboxWorker:
         max_attempts: int = 8,
     ) -> None:
         self.bot = bot
+        self.desk = desk
         self.uow_factory = uow_factory
         self.restoration = restoration
         self.delivery = delivery
@@ -207,6 +210,10 @@ class OutboxWorker:
         await self.delivery.send(
             SendMessage(chat_id=notification.chat_id, text=text), chat_id=notification.chat_id
         )
+        await self.desk.on_status_changed(application)
+        if rejection_code(str(reason) if reason else None) is not None:
+            # An automatic rejection by the register check: operators should look at it.
+            await self.desk.alert(application.user_id, "", reason_key="desk.reason.rejected")
 
     def status_text(self, application: Application, status: ApplicationStatus) -> str:
         locale = application.locale

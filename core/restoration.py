@@ -18,6 +18,7 @@ from core.models import (
     Notification,
     NotificationKind,
     StatusChange,
+    StoredFile,
 )
 from core.ports import Clock, RegisterLookup, UnitOfWork, UnitOfWorkFactory
 from core.workflow import SYSTEM_ACTOR, apply_transition, citizen_actor
@@ -200,6 +201,21 @@ class RestorationService:
             application.policy_file_id = file_id
             await uow.applications.update(application)
             await uow.commit()
+
+    async def replace_scan(
+        self, application_id: int, scan: StoredFile, *, user_id: int
+    ) -> StoredFile | None:
+        """Attach a new passport scan (an operator asked for one); returns the old one so the
+        caller can destroy it: only the scan the check needs is kept (152-FZ)."""
+        async with self._uow_factory() as uow:
+            application = await uow.applications.get(application_id)
+            if application is None or application.user_id != user_id:
+                raise ApplicationNotFound(application_id)
+            old, application.scan = application.scan, scan
+            application.updated_at = self._clock.now()
+            await uow.applications.update(application)
+            await uow.commit()
+        return old
 
     async def save_citizen(self, citizen: Citizen) -> None:
         async with self._uow_factory() as uow:

@@ -28,6 +28,7 @@ class Conversation:
     thread_id: int | None = None  # forum topic in the support chat; None until created
     card_message_id: int | None = None
     operator_id: int | None = None
+    citizen_name: str = ""  # the Telegram first name, for the topic title
 
     @property
     def is_open(self) -> bool:

@@ -9,7 +9,9 @@ import aiosqlite
 from core.support import Conversation, ConversationStatus, RelayDirection, RelayedMessage
 from storage.database import from_db_time, to_db_time
 
-_CONVERSATION_COLUMNS = "user_id, status, opened_at, thread_id, card_message_id, operator_id"
+_CONVERSATION_COLUMNS = (
+    "user_id, status, opened_at, thread_id, card_message_id, operator_id, citizen_name"
+)
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:
@@ -20,6 +22,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         thread_id=row[3],
         card_message_id=row[4],
         operator_id=row[5],
+        citizen_name=row[6],
     )
 
 
@@ -45,10 +48,10 @@ class SqliteConversations:
 
     async def save(self, conversation: Conversation) -> None:
         await self._db.execute(
-            f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, "
             "thread_id = excluded.thread_id, card_message_id = excluded.card_message_id, "
-            "operator_id = excluded.operator_id",
+            "operator_id = excluded.operator_id, citizen_name = excluded.citizen_name",
             (
                 conversation.user_id,
                 conversation.status.value,
@@ -56,6 +59,7 @@ class SqliteConversations:
                 conversation.thread_id,
                 conversation.card_message_id,
                 conversation.operator_id,
+                conversation.citizen_name,
             ),
         )
 

@@ -29,6 +29,7 @@ class Answers(BaseModel):
     office_id: str | None = None
     editing: bool = False  # a correction from the summary returns to the summary
     resume_state: str | None = None  # the step to return to after a side trip (email, operator)
+    rescan_application_id: int | None = None  # an operator asked for a new passport photo
 
     @property
     def passport(self) -> Passport | None:

@@ -32,6 +32,18 @@ class ProfileForm(StatesGroup):
     email = State()
 
 
+class SupportChat(StatesGroup):
+    """The dialog is paused: everything the citizen sends goes to the operators' topic."""
+
+    with_operator = State()
+
+
+class DeskForm(StatesGroup):
+    """An operator, in a citizen's topic, typing the reason of a rejection."""
+
+    reject_reason = State()
+
+
 TOTAL_STEPS = 6
 
 

@@ -8,7 +8,7 @@ import logging
 from aiogram import Router
 from aiogram.types import ErrorEvent
 
-from bot.handlers.citizen.flow import MessageTooOld
+from bot.dialogs.flow import MessageTooOld
 from bot.i18n import t
 
 router = Router(name=__name__)

@@ -6,7 +6,8 @@ CREATE TABLE conversations (
     opened_at       TEXT    NOT NULL,
     thread_id       INTEGER UNIQUE,
     card_message_id INTEGER,
-    operator_id     INTEGER
+    operator_id     INTEGER,
+    citizen_name    TEXT    NOT NULL DEFAULT ''
 );
 
 CREATE TABLE relayed_messages (

@@ -20,11 +20,14 @@ async def test_conversation_round_trip_and_lookup_by_topic(uow_factory: UnitOfWo
         assert conversation is not None and conversation.thread_id is None
         conversation.thread_id, conversation.card_message_id = 55, 56
         conversation.status, conversation.operator_id = ConversationStatus.WITH_OPERATOR, 900
+        conversation.citizen_name = "Ivan"
         await uow.conversations.save(conversation)
         await uow.commit()
     async with uow_factory() as uow:
         found = await uow.conversations.by_thread(55)
-        assert found == Conversation(7, ConversationStatus.WITH_OPERATOR, OPENED, 55, 56, 900)
+        assert found == Conversation(
+            7, ConversationStatus.WITH_OPERATOR, OPENED, 55, 56, 900, "Ivan"
+        )
         assert await uow.conversations.by_thread(99) is None
         assert await uow.conversations.get(8) is None
 

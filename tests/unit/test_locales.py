@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 
 from bot.app import COMMANDS
-from bot.dialogs.restoration import STEPS
+from bot.desk.templates import REJECTION_CODES, TEMPLATES
+from bot.dialogs.restoration import STEPS, Restoration
 from bot.i18n import LOCALES, load_catalog
 from core.models import ApplicationStatus, DeliveryMethod, LossReason
 from core.policy_document import POLICY_LABEL_KEYS
 from core.restoration import RejectionReason
 from core.scan_check import ScanProblem
+from core.support import ConversationStatus
 from core.validators import InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
-LITERAL_KEY = re.compile(r"""\b(?:t|_button)\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
+LITERAL_KEY = re.compile(r"""\b(?:t|_button)\(\s*(?:t,\s*)?["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
 
 
 def catalog(locale: str) -> dict[str, str]:
@@ -43,6 +45,10 @@ def keys_used_in_code() -> set[str]:
     keys.update(POLICY_LABEL_KEYS)
     keys.update(step.prompt for step in STEPS)
     keys.update(step.hint for step in STEPS)
+    keys.update(f"step_name.{state.state.split(':')[-1]}" for state in Restoration.__states__)
+    keys.update(f"desk.card.status.{status.value}" for status in ConversationStatus)
+    keys.update(f"template.{name}.{part}" for name in TEMPLATES for part in ("title", "text"))
+    keys.update(f"rejection.{code}" for code in REJECTION_CODES)
     return keys
 
 

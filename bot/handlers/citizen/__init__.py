@@ -13,6 +13,7 @@ from bot.handlers.citizen import (
     passport,
     reason,
     summary,
+    support,
 )
 
 
@@ -23,6 +24,7 @@ def citizen_router() -> Router:
     # Order matters: commands (with /cancel first) win in every state; hints come last.
     router.include_routers(
         commands.router,
+        support.router,
         consent.router,
         login.router,
         reason.router,

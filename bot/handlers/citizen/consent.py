@@ -11,9 +11,10 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import Consent, ConsentAction
+from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.restoration import Restoration
-from bot.handlers.citizen.flow import ask, callback_message
+from bot.dialogs.flow import ask, callback_message
+from bot.dialogs.restoration import Restoration, SupportChat
 from bot.i18n import Texts, t
 from core.models import Citizen
 from core.ports import Clock
@@ -23,7 +24,9 @@ router = Router(name=__name__)
 
 
 @router.message(CommandStart())
-async def start(message: Message, state: FSMContext, answers: Answers) -> None:
+async def start(message: Message, state: FSMContext, answers: Answers, desk: OperatorDesk) -> None:
+    if await state.get_state() == SupportChat.with_operator.state and message.from_user:
+        await desk.citizen_left(message.from_user.id)
     answers = answers.fresh()
     answers.run_id = uuid.uuid4().hex
     await message.answer(t("start.welcome"), reply_markup=keyboards.remove())

@@ -11,8 +11,8 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import Delivery, Office
 from bot.dialogs.answers import Answers
+from bot.dialogs.flow import ask, callback_message, show_summary
 from bot.dialogs.restoration import Restoration
-from bot.handlers.citizen.flow import ask, callback_message, show_summary
 from bot.i18n import t
 from bot.messages import validation_error_text
 from core.models import DeliveryMethod

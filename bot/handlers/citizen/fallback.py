@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.dialogs.answers import Answers
+from bot.dialogs.flow import with_step
 from bot.dialogs.restoration import Restoration, step_for
-from bot.handlers.citizen.flow import with_step
 from bot.i18n import t
 
 router = Router(name=__name__)

@@ -10,9 +10,10 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import ProfileAnswer, Restart
+from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
+from bot.dialogs.flow import ask, callback_message
 from bot.dialogs.restoration import Restoration
-from bot.handlers.citizen.flow import ask, callback_message
 from bot.i18n import t
 from core.ports import RegisterLookup
 from core.restoration import RestorationService
@@ -28,6 +29,7 @@ async def contact_shared(
     answers: Answers,
     register: RegisterLookup,
     restoration: RestorationService,
+    desk: OperatorDesk,
 ) -> None:
     contact = message.contact
     assert contact is not None and message.from_user is not None
@@ -47,6 +49,9 @@ async def contact_shared(
     if person is None:
         await message.answer(t("login.not_found"), reply_markup=keyboards.remove())
         await message.answer(t("login.not_found_next"), reply_markup=keyboards.dead_end())
+        await desk.alert(
+            message.from_user.id, message.from_user.first_name, reason_key="desk.reason.not_found"
+        )
         return
     answers.enp = person.enp
     citizen = await restoration.get_citizen(message.from_user.id)
@@ -74,7 +79,9 @@ async def profile_confirmed(query: CallbackQuery, state: FSMContext, answers: An
 
 
 @router.callback_query(Restoration.confirm_profile, ProfileAnswer.filter(~F.is_me))
-async def profile_rejected(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
+async def profile_rejected(
+    query: CallbackQuery, state: FSMContext, answers: Answers, desk: OperatorDesk
+) -> None:
     await query.answer()
     answers.enp = None
     await save_answers(state, answers)
@@ -82,6 +89,9 @@ async def profile_rejected(query: CallbackQuery, state: FSMContext, answers: Ans
     message = callback_message(query)
     await message.edit_reply_markup(reply_markup=None)
     await message.answer(t("login.not_me"), reply_markup=keyboards.dead_end())
+    await desk.alert(
+        query.from_user.id, query.from_user.first_name, reason_key="desk.reason.not_me"
+    )
 
 
 @router.callback_query(Restart.filter())

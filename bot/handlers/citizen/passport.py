@@ -12,13 +12,18 @@ from aiogram.types import Message
 from aiogram.utils.chat_action import ChatActionSender
 
 from bot import keyboards
+from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
+from bot.dialogs.flow import ask_next_or_summary
 from bot.dialogs.restoration import Restoration
-from bot.handlers.citizen.flow import ask_next_or_summary
 from bot.i18n import t
 from bot.messages import scan_rejected_text, validation_error_text
+from core.errors import ApplicationNotFound
+from core.models import StoredFile
 from core.ports import FileVault, PickupOffices, RegisterLookup
+from core.restoration import RestorationService
 from core.scan_check import ScanRejected, check_scan
+from core.support import RelayDirection
 from core.validators import ValidationError, parse_passport
 
 router = Router(name=__name__)
@@ -35,6 +40,7 @@ async def passport_typed(
     answers: Answers,
     register: RegisterLookup,
     offices: PickupOffices,
+    desk: OperatorDesk,
 ) -> None:
     try:
         passport = parse_passport(message.text or "")
@@ -54,6 +60,12 @@ async def passport_typed(
             await message.answer(
                 t("passport.mismatch_final"), reply_markup=keyboards.operator_only()
             )
+            if message.from_user is not None:
+                await desk.alert(
+                    message.from_user.id,
+                    message.from_user.first_name,
+                    reason_key="desk.reason.passport_mismatch",
+                )
         return
     answers.passport_series, answers.passport_number = passport.series, passport.number
     answers.passport_attempts = 0
@@ -77,6 +89,8 @@ async def scan_uploaded(
     vault: FileVault,
     register: RegisterLookup,
     offices: PickupOffices,
+    restoration: RestorationService,
+    desk: OperatorDesk,
 ) -> None:
     if message.media_group_id is not None:
         if message.media_group_id == answers.album_id:
@@ -105,6 +119,9 @@ async def scan_uploaded(
             await message.answer(scan_rejected_text(error), reply_markup=keyboards.operator_only())
             return
         stored = await vault.put(data, info.suffix)
+    if answers.rescan_application_id is not None:
+        await replace_application_scan(message, state, answers, stored, vault, restoration, desk)
+        return
     if answers.scan_name and answers.scan_name != stored.name:
         await vault.delete(answers.scan_name)  # keep only the scan the check needs (152-FZ)
     answers.scan_name, answers.scan_sha256, answers.scan_size = (
@@ -122,3 +139,30 @@ async def scan_uploaded(
         office_lookup=offices,
         markup=keyboards.delivery_methods(),
     )
+
+
+async def replace_application_scan(
+    message: Message,
+    state: FSMContext,
+    answers: Answers,
+    stored: StoredFile,
+    vault: FileVault,
+    restoration: RestorationService,
+    desk: OperatorDesk,
+) -> None:
+    """An operator asked for a new photo of a submitted application: swap it and tell them."""
+    assert answers.rescan_application_id is not None and message.from_user is not None
+    application_id, answers.rescan_application_id = answers.rescan_application_id, None
+    try:
+        old = await restoration.replace_scan(application_id, stored, user_id=message.from_user.id)
+    except ApplicationNotFound:
+        old = None
+    if old is not None:
+        await vault.delete(old.name)  # keep only the scan the check needs (152-FZ)
+    await state.set_state(None)
+    await save_answers(state, answers)
+    await message.answer(t("support.new_scan_received"))
+    conversation = await desk.conversation(message.from_user.id) if desk.enabled else None
+    if conversation is not None:
+        await desk.note(conversation, desk.t("desk.scan_received"))
+        await desk.relay(message, conversation, RelayDirection.TO_OPERATORS)

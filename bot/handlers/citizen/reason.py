@@ -9,8 +9,8 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import Reason
 from bot.dialogs.answers import Answers
+from bot.dialogs.flow import ask, ask_next_or_summary, callback_message
 from bot.dialogs.restoration import Restoration
-from bot.handlers.citizen.flow import ask, ask_next_or_summary, callback_message
 from bot.messages import validation_error_text
 from core.models import LossReason
 from core.ports import PickupOffices, RegisterLookup

@@ -11,8 +11,8 @@ from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 from bot import keyboards
 from bot.callbacks import Edit, EditField, Summary, SummaryAction
 from bot.dialogs.answers import Answers, save_answers
+from bot.dialogs.flow import ask, callback_message, show_summary
 from bot.dialogs.restoration import Restoration
-from bot.handlers.citizen.flow import ask, callback_message, show_summary
 from bot.i18n import Texts, t
 from bot.settings import Settings
 from core.models import ApplicationDraft, DeliveryMethod

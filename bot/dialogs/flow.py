@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
+from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import (
@@ -22,6 +24,21 @@ from core.models import DeliveryMethod, InsuredPerson, PickupOffice
 from core.ports import PickupOffices, RegisterLookup
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenChat:
+    """The citizen's private chat when there is no incoming message to answer, e.g. when an
+    operator hands the citizen back to the dialog. Answers like a Message does."""
+
+    bot: Bot
+    chat_id: int
+
+    async def answer(self, text: str, reply_markup: Markup = None) -> Message:
+        return await self.bot.send_message(self.chat_id, text, reply_markup=reply_markup)
+
+
+Replyable = Message | CitizenChat
 
 
 def callback_message(query: CallbackQuery) -> Message:
@@ -75,7 +92,7 @@ def summary_text(
 
 
 async def ask(
-    message: Message,
+    message: Replyable,
     state: FSMContext,
     answers: Answers,
     target: State,
@@ -92,7 +109,7 @@ async def ask(
 
 
 async def ask_next_or_summary(
-    message: Message,
+    message: Replyable,
     state: FSMContext,
     answers: Answers,
     target: State,
@@ -109,7 +126,7 @@ async def ask_next_or_summary(
 
 
 async def show_summary(
-    message: Message,
+    message: Replyable,
     state: FSMContext,
     answers: Answers,
     *,
@@ -130,7 +147,7 @@ async def show_summary(
 
 
 async def resend_step(
-    message: Message,
+    message: Replyable,
     state: FSMContext,
     answers: Answers,
     *,
@@ -181,7 +198,7 @@ STATES_BY_NAME: dict[str, State] = {s.state: s for s in Restoration.__states__} 
 
 
 async def resume(
-    message: Message,
+    message: Replyable,
     state: FSMContext,
     answers: Answers,
     *,

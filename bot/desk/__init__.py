@@ -1,0 +1,1 @@
+"""The operator desk: support operators take over citizens' conversations in forum topics."""

@@ -1,0 +1,113 @@
+"""The citizen's side of the operator desk: asking for a human, talking, going back."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
+
+from bot.callbacks import AskOperator, BackToForm
+from bot.desk.service import OperatorDesk
+from bot.dialogs.answers import Answers
+from bot.dialogs.flow import Replyable, callback_message, resume
+from bot.dialogs.restoration import SupportChat
+from bot.i18n import t
+from bot.settings import Settings
+from core.ports import PickupOffices, RegisterLookup
+from core.support import RelayDirection
+
+router = Router(name=__name__)
+
+
+def back_to_form() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=t("button.back_to_form"), callback_data=BackToForm().pack())]
+        ]
+    )
+
+
+async def ask_for_operator(
+    chat: Replyable,
+    user: User,
+    state: FSMContext,
+    answers: Answers,
+    desk: OperatorDesk,
+    settings: Settings,
+) -> None:
+    if not desk.enabled:
+        # No support chat configured: the other support channels, never a dead end.
+        await chat.answer(
+            t(
+                "help.text",
+                email=escape(settings.support_email),
+                phone=escape(settings.support_phone),
+            )
+        )
+        return
+    await desk.pause_dialog(state, answers)
+    await chat.answer(t("support.waiting"), reply_markup=back_to_form())
+    await desk.open(user.id, user.first_name, reason_key="desk.reason.asked")
+
+
+@router.message(Command("operator"))
+async def operator_command(
+    message: Message, state: FSMContext, answers: Answers, desk: OperatorDesk, settings: Settings
+) -> None:
+    assert message.from_user is not None
+    await ask_for_operator(message, message.from_user, state, answers, desk, settings)
+
+
+@router.callback_query(AskOperator.filter())
+async def operator_button(
+    query: CallbackQuery,
+    state: FSMContext,
+    answers: Answers,
+    desk: OperatorDesk,
+    settings: Settings,
+) -> None:
+    await query.answer()
+    await ask_for_operator(callback_message(query), query.from_user, state, answers, desk, settings)
+
+
+@router.callback_query(BackToForm.filter())
+async def back_to_the_form(
+    query: CallbackQuery,
+    state: FSMContext,
+    answers: Answers,
+    desk: OperatorDesk,
+    register: RegisterLookup,
+    offices: PickupOffices,
+) -> None:
+    await query.answer()
+    message = callback_message(query)
+    await message.edit_reply_markup(reply_markup=None)
+    conversation = await desk.conversation(query.from_user.id) if desk.enabled else None
+    if conversation is not None and conversation.is_open:
+        await desk.release(conversation, by_citizen=True)
+    elif await state.get_state() == SupportChat.with_operator.state:
+        await resume(message, state, answers, register=register, office_lookup=offices)
+
+
+@router.message(SupportChat.with_operator)
+async def to_operators(message: Message, desk: OperatorDesk) -> None:
+    """While an operator is involved, everything the citizen sends goes to their topic."""
+    assert message.from_user is not None
+    conversation = await desk.conversation(message.from_user.id)
+    if conversation is None or not conversation.is_open:
+        conversation = await desk.open(
+            message.from_user.id, message.from_user.first_name, reason_key="desk.reason.asked"
+        )
+    await desk.relay(message, conversation, RelayDirection.TO_OPERATORS)
+
+
+@router.edited_message(F.chat.type == "private")
+async def citizen_edited(message: Message, desk: OperatorDesk) -> None:
+    if not desk.enabled or message.from_user is None:
+        return
+    conversation = await desk.conversation(message.from_user.id)
+    if conversation is not None and conversation.thread_id is not None:
+        await desk.mirror_edit(message, conversation, RelayDirection.TO_OPERATORS)

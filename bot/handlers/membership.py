@@ -1,0 +1,37 @@
+"""The bot's own membership: it stays only in the support chat, and notices being blocked."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.types import ChatMemberUpdated
+
+from bot.desk.service import OperatorDesk
+from core.restoration import RestorationService
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+PRESENT = {"member", "administrator", "restricted"}
+
+
+@router.my_chat_member(F.chat.type.in_({"group", "supergroup", "channel"}))
+async def added_to_group(event: ChatMemberUpdated, bot: Bot, desk: OperatorDesk) -> None:
+    if event.new_chat_member.status in PRESENT and event.chat.id != desk.chat_id:
+        log.warning("added to a group that is not the support chat; leaving it")
+        await bot.leave_chat(event.chat.id)
+
+
+@router.my_chat_member(F.chat.type == "private")
+async def blocked_or_unblocked(
+    event: ChatMemberUpdated, desk: OperatorDesk, restoration: RestorationService
+) -> None:
+    blocked = event.new_chat_member.status == "kicked"
+    citizen = await restoration.get_citizen(event.chat.id)
+    if citizen is not None and citizen.blocked_bot != blocked:
+        citizen.blocked_bot = blocked
+        await restoration.save_citizen(citizen)
+    if blocked and desk.enabled:
+        conversation = await desk.conversation(event.chat.id)
+        if conversation is not None and conversation.thread_id is not None:
+            await desk.note(conversation, desk.t("desk.citizen_blocked"))

@@ -1,0 +1,18 @@
+"""The support chat: operators working in citizens' forum topics."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from bot.handlers.operator import card, topic
+
+
+def operator_router(support_chat_id: int | None) -> Router:
+    router = Router(name="operator")
+    if support_chat_id is None:
+        return router  # no desk configured: the bot ignores groups altogether
+    router.message.filter(F.chat.id == support_chat_id)
+    router.edited_message.filter(F.chat.id == support_chat_id)
+    router.callback_query.filter(F.message.chat.id == support_chat_id)
+    router.include_routers(card.router, topic.router)
+    return router
