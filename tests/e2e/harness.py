@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Mapping
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sandbox.emulator import Emulator
 
@@ -22,6 +26,57 @@ FAST_TIMINGS = {
 }
 
 
+def base_environment(api_base: str, data_dir: Path) -> dict[str, str]:
+    """The bot's environment: the caller's minus anything that configures the bot, plus ours."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BOT_", "TELEGRAM_", "DATA_", "PAPER_", "PAYMENT_", "SUPPORT_"))
+    }
+    env.update(
+        {
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE": api_base,
+            "DATA_DIR": str(data_dir),
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+            **FAST_TIMINGS,
+        }
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class Exit:
+    code: int
+    output: str  # stdout and stderr together
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for line in self.output.splitlines() if line.strip()]
+
+
+async def run_until_exit(env: Mapping[str, str], timeout: float = 30.0) -> Exit:
+    """`python -m bot` with `env` (complete, see base_environment), for start-up failures."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=ROOT,
+        env=dict(env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return Exit(process.returncode, output.decode("utf-8", errors="replace"))
+
+
 class BotProcess:
     def __init__(self, emulator: Emulator, data_dir: Path, env: Mapping[str, str] | None = None):
         self.emulator = emulator
@@ -31,25 +86,13 @@ class BotProcess:
         self.log_path = data_dir / "bot.log"
 
     def environment(self) -> dict[str, str]:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "DATA_"))
-        }
-        env.update(
-            {
-                "BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_BASE": self.emulator.api_base,
-                "DATA_DIR": str(self.data_dir),
-                "LOG_LEVEL": "INFO",
-                "PYTHONUNBUFFERED": "1",
-                **FAST_TIMINGS,
-                **self.extra_env,
-            }
-        )
-        return env
+        return {**base_environment(self.emulator.api_base, self.data_dir), **self.extra_env}
 
     async def start(self, timeout: float = 30.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        polls_before = len(self.emulator.calls("getUpdates"))
+        # A getUpdates call is recorded only when it returns (a long poll may wait seconds), so
+        # readiness is the emulator seeing a new poll begin.
+        polls_before = self.emulator.world.polling_generation
         log = self.log_path.open("ab")
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -64,7 +107,7 @@ class BotProcess:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         # Ready once it polls for updates after setting its commands.
-        while len(self.emulator.calls("getUpdates")) <= polls_before:
+        while self.emulator.world.polling_generation <= polls_before:
             if self.process.returncode is not None:
                 raise RuntimeError(f"bot exited early:\n{self.log()}")
             if loop.time() > deadline:
@@ -92,3 +135,22 @@ class BotProcess:
             if self.log_path.exists()
             else ""
         )
+
+    # --- what the bot left on disk ------------------------------------------------------
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    def stored_files(self) -> list[Path]:
+        """Files in the scan vault (its temporary ".incoming-" files excluded)."""
+        if not self.files_dir.is_dir():
+            return []
+        return sorted(p for p in self.files_dir.iterdir() if not p.name.startswith("."))
+
+    def query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        """Read the bot's database (read-only, so the running bot is not disturbed)."""
+        uri = f"file:{self.data_dir / 'bot.sqlite3'}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
+            connection.row_factory = sqlite3.Row
+            return list(connection.execute(sql, params))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import Texts
-from sandbox.client import UserHandle, message_text
+from sandbox.client import SandboxClient, UserHandle, message_text
 from tests.fixtures_scans import make_jpeg
 
 TAG = re.compile(r"<[^>]+>")
@@ -37,11 +37,25 @@ def plain(text: str) -> str:
     return html.unescape(TAG.sub("", text))
 
 
+def button_labels(message: dict[str, Any]) -> list[str]:
+    """Labels of a message's inline keyboard, row by row."""
+    markup = message.get("reply_markup") or {}
+    return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
+
+
+async def new_citizen(
+    client: SandboxClient, texts: Texts, user_id: int = 7001, lang: str = "ru"
+) -> Citizen:
+    user = await client.user(user_id=user_id, first_name="Ivan", language_code=lang)
+    return Citizen(user, texts, locale=lang)
+
+
 class Citizen:
     def __init__(self, user: UserHandle, texts: Texts, locale: str = "ru") -> None:
         self.user = user
         self.texts = texts
         self.locale = locale
+        self.presses: list[dict[str, Any]] = []  # every callback button pressed, as answered
 
     def t(self, key: str, **params: Any) -> str:
         return plain(self.texts.t(key, locale=self.locale, **params))
@@ -56,7 +70,27 @@ class Citizen:
         return await self.user.wait_text(self.snippet(key), timeout)
 
     async def press(self, key: str, **params: Any) -> dict[str, Any]:
-        return await self.user.press(self.t(key, **params))
+        return await self.press_label(self.t(key, **params))
+
+    async def press_label(self, label: str) -> dict[str, Any]:
+        result = await self.user.press(label)
+        if result.get("kind") == "callback":
+            self.presses.append(result)
+        return result
+
+    def step_line(self, number: int) -> str:
+        return self.t("restore.step", number=number, total=6)
+
+    async def expect_hint(self, hint_key: str, step: int) -> dict[str, Any]:
+        """The hint of a step, headed "Step N of 6", after the last action."""
+        line, hint = self.step_line(step), self.snippet(hint_key)
+        return await self.user.wait_for(
+            lambda m: line in message_text(m) and hint in message_text(m)
+        )
+
+    async def last_message(self) -> dict[str, Any]:
+        messages = await self.user.messages()
+        return messages[-1]
 
     # --- the steps of the journey -------------------------------------------------------
 
@@ -110,7 +144,7 @@ class Citizen:
         await self.expect("restore.office.prompt")
         messages = await self.user.messages()
         keyboard = messages[-1]["reply_markup"]["inline_keyboard"]
-        await self.user.press(keyboard[0][0]["text"])
+        await self.press_label(keyboard[0][0]["text"])
         await self.expect("summary.title")
 
     async def submit(self) -> str:
