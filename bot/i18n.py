@@ -46,6 +46,10 @@ class Texts(I18n):
             template = self.gettext(key, locale=locale)
         else:
             template = self.gettext(key, key, n, locale=locale)
+            if template == key:
+                # Not a plural entry (its text reads for any n, "attempts left: {n}"): gettext's
+                # ngettext finds only plural entries and would return the bare key.
+                template = self.gettext(key, locale=locale)
             params.setdefault("n", n)
         return template.format(**params) if params else template
 
