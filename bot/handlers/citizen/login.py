@@ -35,11 +35,12 @@ async def contact_shared(
     assert contact is not None and message.from_user is not None
     # Only the citizen's own contact proves the phone: Telegram sets contact.user_id for the
     # sender's own card; a forwarded card or another person's card has a different or no user_id.
+    # The share button stays under the input field (it was not used); the refusal offers a human.
     if message.forward_origin is not None:
-        await message.answer(t("login.forwarded_contact"), reply_markup=keyboards.share_contact())
+        await message.answer(t("login.forwarded_contact"), reply_markup=keyboards.operator_only())
         return
     if contact.user_id != message.from_user.id:
-        await message.answer(t("login.foreign_contact"), reply_markup=keyboards.share_contact())
+        await message.answer(t("login.foreign_contact"), reply_markup=keyboards.operator_only())
         return
     try:
         phone = normalize_phone(contact.phone_number)
