@@ -44,14 +44,17 @@ def consent() -> InlineKeyboardMarkup:
             [_button("button.consent_accept", cb.Consent(action=cb.ConsentAction.ACCEPT))],
             [_button("button.consent_text", cb.Consent(action=cb.ConsentAction.SHOW_TEXT))],
             [_button("button.consent_decline", cb.Consent(action=cb.ConsentAction.DECLINE))],
-        ],
-        operator=False,
+        ]
     )
 
 
 def share_contact() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=t("button.share_contact"), request_contact=True)]],
+        keyboard=[
+            [KeyboardButton(text=t("button.share_contact"), request_contact=True)],
+            # An inline button cannot sit beside a reply keyboard: the operator is a text button.
+            [KeyboardButton(text=t("button.operator"))],
+        ],
         resize_keyboard=True,
         one_time_keyboard=True,
         input_field_placeholder=t("button.share_contact_placeholder"),

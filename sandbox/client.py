@@ -733,6 +733,17 @@ class MemberHandle:
         message: dict[str, Any] = body["message"]
         return message
 
+    async def edit(self, message_id: int, text: str) -> dict[str, Any]:
+        """Edit one's own message in the group: the bot gets an edited_message update."""
+        body: dict[str, Any] = await self.group.client.request(
+            "POST",
+            self.group._path(f"/messages/{message_id}/edit"),
+            json={"user_id": self.user_id, "text": text},
+        )
+        self.group._advance(body)
+        message: dict[str, Any] = body["message"]
+        return message
+
     async def send_command(self, command: str, thread_id: int | None = None) -> dict[str, Any]:
         body = await self._post({"kind": "command", "text": command, "thread_id": thread_id})
         message: dict[str, Any] = body["message"]

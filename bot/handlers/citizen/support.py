@@ -9,12 +9,13 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 
+from bot import keyboards
 from bot.callbacks import AskOperator, BackToForm
 from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers
 from bot.dialogs.flow import Replyable, callback_message, resume
 from bot.dialogs.restoration import SupportChat
-from bot.i18n import t
+from bot.i18n import LOCALES, Texts, t
 from bot.settings import Settings
 from core.ports import PickupOffices, RegisterLookup
 from core.support import RelayDirection
@@ -53,11 +54,25 @@ async def ask_for_operator(
     await desk.open(user.id, user.first_name, reason_key="desk.reason.asked")
 
 
+def operator_button_text(message: Message, texts: Texts) -> bool:
+    """The reply-keyboard button "contact an operator" (shown beside "share my phone")."""
+    return message.text in (texts.t("button.operator", locale=code) for code in LOCALES)
+
+
 @router.message(Command("operator"))
 async def operator_command(
     message: Message, state: FSMContext, answers: Answers, desk: OperatorDesk, settings: Settings
 ) -> None:
     assert message.from_user is not None
+    await ask_for_operator(message, message.from_user, state, answers, desk, settings)
+
+
+@router.message(F.text, operator_button_text)
+async def operator_keyboard_button(
+    message: Message, state: FSMContext, answers: Answers, desk: OperatorDesk, settings: Settings
+) -> None:
+    assert message.from_user is not None
+    await message.answer(t("support.keyboard_hidden"), reply_markup=keyboards.remove())
     await ask_for_operator(message, message.from_user, state, answers, desk, settings)
 
 
