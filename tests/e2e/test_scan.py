@@ -1,0 +1,127 @@
+"""Step 4, the passport scan: refusals by content, PDFs, albums, and what is kept on disk."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from bot.i18n import Texts
+from sandbox.client import SandboxClient, message_text
+from tests.e2e.harness import BotProcess
+from tests.e2e.journey import IVANOV, Citizen, new_citizen
+from tests.fixtures_scans import make_gif, make_jpeg, make_pdf, make_png, truncated
+
+
+async def at_scan(client: SandboxClient, texts: Texts) -> Citizen:
+    c = await new_citizen(client, texts)
+    await c.consent()
+    await c.login(IVANOV)
+    await c.reason()
+    await c.passport(IVANOV)
+    return c
+
+
+REFUSALS: dict[str, tuple[str, bytes, str | None, str, dict[str, Any]]] = {
+    # id: (send as, content, file name, expected key, its parameters)
+    "gif_named_jpg": ("document", make_gif(), "scan.jpg", "scan.error.unsupported_type", {}),
+    "text_named_pdf": (
+        "document",
+        b"This is my passport, honestly.\n" * 40,
+        "scan.pdf",
+        "scan.error.unsupported_type",
+        {},
+    ),
+    "too_small_photo": ("photo", make_jpeg(500, 300), None, "scan.error.image_too_small", {}),
+    "truncated_jpeg": (
+        "document",
+        truncated(make_jpeg(1200, 800), 0.4),
+        "scan.jpg",
+        "scan.error.image_corrupt",
+        {},
+    ),
+    "encrypted_pdf": ("document", make_pdf(1, True), "scan.pdf", "scan.error.pdf_encrypted", {}),
+    "six_page_pdf": (
+        "document",
+        make_pdf(6),
+        "scan.pdf",
+        "scan.error.pdf_too_many_pages",
+        {"actual": 6, "limit": 5},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS), ids=list(REFUSALS))
+async def test_unusable_scan_is_refused_and_the_step_stays(
+    case: str, bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    kind, data, name, key, params = REFUSALS[case]
+    c = await at_scan(client, texts)
+    if kind == "photo":
+        await c.user.send_photo(data)
+    else:
+        assert name is not None
+        mime = "application/pdf" if name.endswith(".pdf") else None
+        await c.user.send_document(data, name, mime)
+    refusal = await c.expect(key)
+    if params:
+        assert c.t(key, **params) in message_text(refusal)
+    assert bot.stored_files() == []  # nothing refused is kept
+    await c.scan()  # still at the scan step: a good photo moves on
+
+
+async def test_two_page_pdf_is_accepted_as_a_document(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await at_scan(client, texts)
+    await c.user.send_document(make_pdf(2), "passport.pdf", "application/pdf")
+    await c.expect("scan.accepted")
+    await c.expect("restore.delivery.prompt")
+    assert [p.suffix for p in bot.stored_files()] == [".pdf"]
+
+
+async def test_album_takes_the_first_file_and_moves_on_once(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await at_scan(client, texts)
+    await c.user.send_album(
+        [("photo", make_jpeg(1200, 800), "one.jpg"), ("photo", make_png(900, 700), "two.png")]
+    )
+    await c.expect("scan.album_first_taken")
+    await c.expect("restore.delivery.prompt")
+    await c.user.send_command("/help")  # a barrier: the whole album was handled before this
+    await c.expect("help.text")
+    messages = await c.user.messages()
+    prompts = [m for m in messages if c.snippet("restore.delivery.prompt") in message_text(m)]
+    taken = [m for m in messages if c.snippet("scan.album_first_taken") in message_text(m)]
+    accepted = [m for m in messages if c.snippet("scan.accepted") in message_text(m)]
+    assert (len(prompts), len(taken), len(accepted)) == (1, 1, 1)
+    assert len(bot.stored_files()) == 1
+    await c.choose_electronic()
+
+
+async def test_a_replaced_scan_leaves_one_file_and_the_database_holds_its_hash(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await at_scan(client, texts)
+    first = make_jpeg(1200, 800)
+    await c.user.send_document(first, "first.jpg", "image/jpeg")
+    await c.expect("restore.delivery.prompt")
+    [stored] = bot.stored_files()
+    assert stored.read_bytes() == first
+    await c.choose_electronic()
+
+    await c.press("button.edit_scan")
+    await c.expect("restore.scan.prompt")
+    second = make_pdf(1)
+    await c.user.send_document(second, "second.pdf", "application/pdf")
+    await c.expect("summary.title")
+    [replaced] = bot.stored_files()  # the first scan was deleted, not left behind
+    assert replaced.read_bytes() == second and replaced != stored
+
+    await c.submit()
+    [row] = bot.query("SELECT scan_name, scan_sha256, scan_size FROM applications")
+    assert row["scan_name"] == replaced.name
+    assert row["scan_sha256"] == hashlib.sha256(second).hexdigest()
+    assert row["scan_size"] == len(second)
