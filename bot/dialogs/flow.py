@@ -21,7 +21,8 @@ from bot.dialogs.answers import Answers, save_answers
 from bot.dialogs.restoration import TOTAL_STEPS, Restoration, step_for
 from bot.i18n import t
 from core.models import DeliveryMethod, InsuredPerson, PickupOffice
-from core.ports import PickupOffices, RegisterLookup
+from core.ports import FileVault, PickupOffices, RegisterLookup
+from core.restoration import RestorationService
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -210,3 +211,15 @@ async def resume(
     await state.set_state(target)
     await save_answers(state, answers)
     await resend_step(message, state, answers, register=register, office_lookup=office_lookup)
+
+
+async def discard_draft_scan(
+    answers: Answers, *, vault: FileVault, restoration: RestorationService
+) -> None:
+    """Delete the scan of a journey that is abandoned before it was submitted (152-FZ: keep it
+    only while the check needs it). A submitted journey's scan belongs to its application."""
+    if answers.scan_name is None:
+        return
+    if answers.run_id is not None and await restoration.was_submitted(answers.run_id):
+        return
+    await vault.delete(answers.scan_name)

@@ -13,13 +13,13 @@ from bot import keyboards
 from bot.callbacks import Language, Profile, ProfileAction
 from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.flow import callback_message, resend_step, resume
+from bot.dialogs.flow import callback_message, discard_draft_scan, resend_step, resume
 from bot.dialogs.restoration import ProfileForm, SupportChat
 from bot.i18n import Texts, t
 from bot.messages import validation_error_text
 from bot.notifications import PolicySender, status_line
 from bot.settings import Settings
-from core.ports import PickupOffices, RegisterLookup
+from core.ports import FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
 from core.validators import ValidationError, parse_email
 
@@ -27,12 +27,20 @@ router = Router(name=__name__)
 
 
 @router.message(Command("cancel"))
-async def cancel(message: Message, state: FSMContext, answers: Answers, desk: OperatorDesk) -> None:
+async def cancel(
+    message: Message,
+    state: FSMContext,
+    answers: Answers,
+    desk: OperatorDesk,
+    vault: FileVault,
+    restoration: RestorationService,
+) -> None:
     """Leave the dialog at any step; nothing half-submitted remains."""
     current = await state.get_state()
     had_dialog = current is not None
     if current == SupportChat.with_operator.state and message.from_user is not None:
         await desk.citizen_left(message.from_user.id)
+    await discard_draft_scan(answers, vault=vault, restoration=restoration)
     await state.set_state(None)
     await save_answers(state, answers.fresh())
     key = "cancel.done" if had_dialog else "cancel.nothing"

@@ -13,20 +13,28 @@ from bot import keyboards
 from bot.callbacks import Consent, ConsentAction
 from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.flow import ask, callback_message
+from bot.dialogs.flow import ask, callback_message, discard_draft_scan
 from bot.dialogs.restoration import Restoration, SupportChat
 from bot.i18n import Texts, t
 from core.models import Citizen
-from core.ports import Clock
+from core.ports import Clock, FileVault
 from core.restoration import RestorationService
 
 router = Router(name=__name__)
 
 
 @router.message(CommandStart())
-async def start(message: Message, state: FSMContext, answers: Answers, desk: OperatorDesk) -> None:
+async def start(
+    message: Message,
+    state: FSMContext,
+    answers: Answers,
+    desk: OperatorDesk,
+    vault: FileVault,
+    restoration: RestorationService,
+) -> None:
     if await state.get_state() == SupportChat.with_operator.state and message.from_user:
         await desk.citizen_left(message.from_user.id)
+    await discard_draft_scan(answers, vault=vault, restoration=restoration)
     answers = answers.fresh()
     answers.run_id = uuid.uuid4().hex
     await message.answer(t("start.welcome"), reply_markup=keyboards.remove())
