@@ -1,0 +1,134 @@
+"""The aiohttp app of the sandbox page.
+
+Routes:
+- ``/`` and ``/static/...``: the chat page (no build step, nothing fetched from the internet);
+- ``/sandbox/app/config``: the demo people, the support group and the operator the page plays;
+- ``/sandbox/app/texts/{locale}``: the page's own texts (``sandbox.*`` keys of the locale files);
+- ``/sandbox/app/sample-scan.jpg``: a fictitious passport picture to send with one click;
+- ``/sandbox/api/...``: the emulator's control API, mounted here too (same origin as the page).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.i18n import LOCALES, load_catalog
+from core.models import InsuredPerson
+from sandbox.demo_scan import demo_passport_scan
+from sandbox.emulator import Emulator
+from sandbox.emulator.control import setup_control_routes
+from sandbox.emulator.server import CLIENT_MAX_SIZE
+
+STATIC_DIR = Path(__file__).with_name("static")
+TEXT_PREFIX = "sandbox."
+# Edits to the page show on reload; nothing here is worth caching in a demo.
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A person of the demo register, played in the page as their own Telegram user."""
+
+    user_id: int
+    person: InsuredPerson
+
+    def as_json(self) -> dict[str, Any]:
+        p = self.person
+        return {
+            "user_id": self.user_id,
+            "last_name": p.last_name,
+            "first_name": p.first_name,
+            "middle_name": p.middle_name or "",
+            "sex": p.sex.value,
+            "birth_date": p.birth_date.isoformat(),
+            "passport_series": p.passport.series,
+            "passport_number": p.passport.number,
+            "phone": p.phone,
+            "region": p.region,
+        }
+
+
+@dataclass(frozen=True)
+class PageConfig:
+    people: list[DemoPerson]
+    support_chat_id: int
+    operator_id: int
+    operator_name: str
+    default_locale: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "people": [p.as_json() for p in self.people],
+            "support_chat_id": self.support_chat_id,
+            "operator": {"user_id": self.operator_id, "first_name": self.operator_name},
+            "default_locale": self.default_locale,
+            "locales": list(LOCALES),
+        }
+
+
+def page_texts(locale: str) -> dict[str, str]:
+    """The ``sandbox.*`` texts of one locale, keyed by their full msgid."""
+    return {
+        str(m.id): str(m.string)
+        for m in load_catalog(locale)
+        if isinstance(m.id, str) and m.id.startswith(TEXT_PREFIX) and m.string
+    }
+
+
+def _json(body: Any) -> web.Response:
+    return web.Response(
+        text=json.dumps(body, ensure_ascii=False),
+        content_type="application/json",
+        headers=NO_CACHE,
+    )
+
+
+def build_page_app(emu: Emulator, config: PageConfig) -> web.Application:
+    app = web.Application(client_max_size=CLIENT_MAX_SIZE)
+    setup_control_routes(app, emu)
+    texts = {locale: page_texts(locale) for locale in LOCALES}
+    scans: dict[str, bytes] = {}
+
+    async def index(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC_DIR / "index.html", headers=NO_CACHE)
+
+    async def config_route(request: web.Request) -> web.StreamResponse:
+        return _json(config.as_json())
+
+    async def texts_route(request: web.Request) -> web.StreamResponse:
+        locale = request.match_info["locale"]
+        if locale not in texts:
+            raise web.HTTPNotFound(text=f"no locale {locale!r}")
+        return _json(texts[locale])
+
+    async def sample_scan(request: web.Request) -> web.StreamResponse:
+        locale = request.query.get("lang", config.default_locale)
+        if locale not in texts:
+            locale = config.default_locale
+        if locale not in scans:
+            # Rendering takes a moment; keep the event loop (and the SSE streams) responsive.
+            caption = texts[locale].get("sandbox.scan.stamp", "SAMPLE")
+            scans[locale] = await asyncio.to_thread(demo_passport_scan, caption)
+        return web.Response(body=scans[locale], content_type="image/jpeg", headers=NO_CACHE)
+
+    app.router.add_get("/", index)
+    app.router.add_get("/sandbox/app/config", config_route)
+    app.router.add_get("/sandbox/app/texts/{locale}", texts_route)
+    app.router.add_get("/sandbox/app/sample-scan.jpg", sample_scan)
+    app.router.add_static("/static/", STATIC_DIR, append_version=False)
+
+    @web.middleware
+    async def no_cache_static(request: web.Request, handler: Any) -> web.StreamResponse:
+        response: web.StreamResponse = await handler(request)
+        if request.path.startswith("/static/"):
+            response.headers.update(NO_CACHE)
+        return response
+
+    app.middlewares.append(no_cache_static)
+    return app
