@@ -1,0 +1,160 @@
+"""The launcher's contract, in-process with a stand-in bot (fast; the real bot runs in
+test_sandbox_page.py): what the bot is given, clean stops, and clear failures."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+from sandbox.launcher import (
+    DEFAULT_SUPPORT_CHAT_ID,
+    OPERATOR_USER_ID,
+    SANDBOX_TOKEN,
+    run_sandbox,
+)
+from tests.browser.conftest import free_port
+
+# A stand-in for `python -m bot`: reports what it was given and what the emulator holds, then
+# behaves as asked: "crash" before polling, "die" after it, or "serve" until SIGINT (having asked
+# the launcher to stop with SIGTERM, as a service manager would).
+FAKE_BOT = r"""
+import json, os, signal, sys, urllib.request
+stop = []
+signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+mode = sys.argv[1]
+if mode == "crash":
+    print("fatal: the stand-in bot broke", flush=True)
+    sys.exit(3)
+base = os.environ["TELEGRAM_API_BASE"] + "/bot" + os.environ["BOT_TOKEN"]
+def call(method, **params):
+    request = urllib.request.Request(
+        base + "/" + method, json.dumps(params).encode(), {"Content-Type": "application/json"}
+    )
+    return json.load(urllib.request.urlopen(request))["result"]
+names = ("BOT_TOKEN", "DATA_DIR", "SUPPORT_CHAT_ID", "OPERATOR_IDS")
+group = int(os.environ["SUPPORT_CHAT_ID"])
+report = {name: os.environ[name] for name in names}
+report["is_forum"] = call("getChat", chat_id=group).get("is_forum")
+member = call("getChatMember", chat_id=group, user_id=int(os.environ["OPERATOR_IDS"]))
+report["operator_status"] = member["status"]
+print("report " + json.dumps(report), flush=True)
+# A long poll, as aiogram's: the launcher is ready when it begins, well before it ends.
+call("getUpdates", timeout=1)
+if mode == "die":
+    print("the stand-in bot gives up", flush=True)
+    sys.exit(4)
+os.kill(os.getppid(), signal.SIGTERM)
+while not stop:
+    call("getUpdates", timeout=1)
+print("stand-in bot stopped by SIGINT", flush=True)
+"""
+
+
+def fake_bot(mode: str) -> list[str]:
+    return [sys.executable, "-c", FAKE_BOT, mode]
+
+
+def reported(text: str) -> dict[str, object]:
+    report: dict[str, object] = json.loads(text.split("report ", 1)[1].splitlines()[0])
+    return report
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=None,
+        data_dir=tmp_path / "data",
+        sandbox_host="127.0.0.1",
+        sandbox_port=free_port(),
+        support_chat_id=None,
+    )
+
+
+def test_the_bot_gets_the_sandbox_and_stops_first_on_sigterm(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_sandbox(settings, bot_command=fake_bot("serve")) == 0
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert reported(text) == {
+        "BOT_TOKEN": SANDBOX_TOKEN,
+        "DATA_DIR": str((settings.data_dir / "sandbox").resolve()),
+        "SUPPORT_CHAT_ID": str(DEFAULT_SUPPORT_CHAT_ID),
+        "OPERATOR_IDS": str(OPERATOR_USER_ID),
+        "is_forum": True,
+        "operator_status": "administrator",
+    }
+    ready = f"Sandbox ready: open http://127.0.0.1:{settings.sandbox_port} in a browser"
+    assert ready in out.out
+    # The bot is stopped (by SIGINT) before the launcher says it has stopped.
+    assert text.index("stopping the bot") < text.index("stand-in bot stopped by SIGINT")
+    assert out.out.rstrip().endswith("sandbox: stopped")
+    assert "Traceback" not in text
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", settings.sandbox_port)) != 0
+
+
+def test_a_bot_that_dies_while_starting_is_reported(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_sandbox(settings, bot_command=fake_bot("crash")) == 1
+    out = capsys.readouterr().out
+    assert "the bot stopped unexpectedly (exit code 3); its last lines:" in out
+    assert "  | fatal: the stand-in bot broke" in out
+    assert "Sandbox ready" not in out
+
+
+def test_a_bot_that_dies_later_is_reported(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_sandbox(settings, bot_command=fake_bot("die")) == 1
+    out = capsys.readouterr().out
+    assert "Sandbox ready" in out
+    assert "the bot stopped unexpectedly (exit code 4); its last lines:" in out
+    assert "  | the stand-in bot gives up" in out
+
+
+def test_a_busy_port_is_explained(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", settings.sandbox_port))
+        busy.listen()
+        assert run_sandbox(settings, bot_command=fake_bot("serve")) == 1
+    out = capsys.readouterr().out
+    assert f"cannot serve the page on 127.0.0.1:{settings.sandbox_port}" in out
+    assert "set SANDBOX_PORT to a free port" in out
+    assert "starting the bot" not in out
+
+
+def test_a_folder_it_did_not_create_is_never_wiped(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    precious = settings.data_dir / "sandbox" / "precious.txt"
+    precious.parent.mkdir(parents=True)
+    precious.write_text("not the sandbox's", encoding="utf-8")
+    assert run_sandbox(settings, bot_command=fake_bot("serve")) == 1
+    assert "holds files the sandbox did not create" in capsys.readouterr().out
+    assert precious.read_text(encoding="utf-8") == "not the sandbox's"
+
+
+def test_a_second_run_starts_afresh_with_the_configured_support_chat(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_sandbox(settings, bot_command=fake_bot("serve")) == 0
+    leftover = settings.data_dir / "sandbox" / "bot.sqlite3"
+    leftover.write_text("from the previous run", encoding="utf-8")
+    capsys.readouterr()
+    settings.support_chat_id = -1009999999999
+    assert run_sandbox(settings, bot_command=fake_bot("serve")) == 0
+    # The emulator's world is new each run, so the bot's saved state must not outlive it.
+    assert not leftover.exists()
+    assert (settings.data_dir / "sandbox" / ".oms-sandbox").exists()
+    out = capsys.readouterr()
+    report = reported(out.out + out.err)
+    assert report["SUPPORT_CHAT_ID"] == "-1009999999999"
+    assert report["is_forum"] is True
