@@ -14,3 +14,6 @@ def setup_logging(level: str) -> None:
     # aiogram logs every update too; our own update line (bot.middlewares) replaces it.
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # aiosqlite's DEBUG lines repeat every SQL statement with its parameters (phones, passport
+    # numbers, ЕНП): personal data must never reach the logs, whatever LOG_LEVEL says.
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)

@@ -1,0 +1,128 @@
+"""Properties of a whole journey: every button press is answered, echoed input is escaped,
+and the logs hold no personal data."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.i18n import Texts
+from sandbox.client import SandboxClient, message_text
+from sandbox.emulator import Emulator
+from tests.e2e.conftest import StartBot
+from tests.e2e.harness import BotProcess
+from tests.e2e.journey import IVANOV, Citizen, new_citizen
+
+
+async def busy_journey(c: Citizen) -> None:
+    """A journey that presses nearly every kind of button the dialog has."""
+    await c.user.send_command("/start")
+    prompt = await c.expect("restore.consent.prompt")
+    await c.press("button.consent_text")
+    await c.expect("consent.full_text")  # with the consent buttons again
+    await c.press("button.consent_accept")
+    await c.expect("restore.contact.prompt")
+    # The first consent message still shows its buttons: a late tap is answered too.
+    stale = await c.user.press(c.t("button.consent_accept"), message_id=prompt["message_id"])
+    c.presses.append(stale)
+    assert stale["text"] == c.t("hint.stale_button")
+    await c.user.share_contact(phone=IVANOV.phone, own=True)
+    await c.expect("restore.profile.prompt")
+    await c.press("button.not_me")
+    await c.expect("login.not_me")
+    await c.press("button.restart")
+    await c.expect("restore.contact.prompt")
+    await c.login(IVANOV)
+    await c.reason("damaged")
+    await c.passport(IVANOV)
+    await c.scan()
+    await c.press("delivery.pickup")
+    await c.expect("restore.office.prompt")
+    await c.press("button.other_delivery")
+    await c.expect("restore.delivery.prompt")
+    await c.choose_post()
+    await c.press("button.edit_passport")
+    await c.expect("restore.passport.prompt")
+    await c.user.send_text(IVANOV.passport)
+    await c.expect("summary.title")
+    await c.user.send_command("/lang")
+    await c.expect("lang.choose")
+    await c.press_label(c.texts.t("lang.name", locale="ru"))
+    await c.expect("summary.title")
+    await c.user.send_command("/profile")
+    await c.expect("profile.text")
+    await c.press("button.set_email")
+    await c.expect("profile.ask_email")
+    await c.user.send_text("ivan@example.ru")
+    await c.expect("summary.title")
+    await c.submit()
+    await c.wait_status("sent_by_post")
+
+
+async def test_every_pressed_button_is_answered(
+    bot: BotProcess, client: SandboxClient, texts: Texts, emulator: Emulator
+) -> None:
+    c = await new_citizen(client, texts)
+    await busy_journey(c)
+    assert len(c.presses) >= 12
+    unanswered = [p["data"] for p in c.presses if not p["answered"]]
+    assert unanswered == []
+    answers = [call for call in emulator.calls("answerCallbackQuery") if call.ok]
+    assert len(answers) == len(c.presses)
+    assert emulator.world.callback_queries == {}  # no query left waiting
+
+
+async def test_text_typed_by_the_citizen_is_shown_literally(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await new_citizen(client, texts)
+    await c.consent()
+    await c.login(IVANOV)
+    await c.press("reason.other")
+    await c.expect("restore.reason_text.prompt")
+    typed = "<b>x</b> & <script>"
+    await c.user.send_text(typed)
+    await c.expect("restore.passport.prompt")
+    await c.passport(IVANOV)
+    await c.scan()
+    await c.press("delivery.post")
+    await c.expect("restore.postcode.prompt")
+    await c.user.send_text("101000")
+    await c.expect("restore.address.prompt")
+    address = "Moscow, <i>Tverskaya</i> 1 & 2"
+    await c.user.send_text(address)
+    summary = await c.expect("summary.title")
+    assert typed in message_text(summary)
+    assert address in message_text(summary)
+    # The bot's own formatting survives next to it: the title is still bold.
+    bold = [e for e in summary.get("entities", []) if e["type"] == "bold"]
+    assert bold
+    await c.submit()
+    await c.wait_status("sent_by_post")
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+async def test_logs_hold_no_phone_passport_or_enp(
+    level: str, start_bot: StartBot, client: SandboxClient, texts: Texts
+) -> None:
+    bot = await start_bot({"LOG_LEVEL": level})
+    c = await new_citizen(client, texts)
+    await c.to_delivery(IVANOV)
+    await c.choose_post()
+    await c.submit()
+    await c.wait_status("sent_by_post")
+    await c.user.send_command("/profile")
+    await c.expect("profile.text")
+    await bot.stop()
+    log = bot.log()
+    assert "update=" in log  # the log was written (one line per update)
+    digits = IVANOV.phone.lstrip("+")
+    passport = IVANOV.passport.replace(" ", "")
+    for secret in (
+        digits,
+        digits[1:],  # without the country code
+        passport,
+        IVANOV.passport,
+        f"{passport[:4]} {passport[4:]}",
+        IVANOV.enp,
+    ):
+        assert secret not in log, f"{secret!r} found in the {level} log"
