@@ -1,0 +1,51 @@
+"""A wrong setting stops `python -m bot` with one line naming it, and no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sandbox.emulator import Emulator
+from tests.e2e.harness import ROOT, base_environment, run_until_exit
+
+
+async def test_garbage_bot_token_stops_start_up_with_one_line(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    env = base_environment(emulator.api_base, tmp_path / "data")
+    env["BOT_TOKEN"] = "garbage"
+    result = await run_until_exit(env)
+    assert result.code != 0
+    assert len(result.lines) == 1, result.output
+    assert "BOT_TOKEN" in result.lines[0]
+    assert "garbage" not in result.output  # a secret, even a wrong one, is not echoed
+    assert "Traceback" not in result.output
+
+
+async def test_register_with_bad_rows_stops_start_up_naming_the_lines(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    demo = (ROOT / "storage" / "demo" / "register.csv").read_text(encoding="utf-8")
+    header, first, *_ = demo.splitlines()
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "\n".join(
+            [
+                header,  # line 1
+                first,  # line 2: good
+                first.replace(first.split(",")[0], "1234", 1),  # line 3: ENP of 4 digits
+                "not,enough,columns",  # line 4
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    env = base_environment(emulator.api_base, tmp_path / "data")
+    env["REGISTRY_PATH"] = str(register)
+    result = await run_until_exit(env)
+    assert result.code != 0
+    assert len(result.lines) == 1, result.output
+    line = result.lines[0]
+    assert "REGISTRY_PATH" in line
+    assert "line 3" in line and "line 4" in line and "2 bad row" in line
+    assert "Traceback" not in result.output
+    assert emulator.calls() == []  # it stopped before talking to Telegram
