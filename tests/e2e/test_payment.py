@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,26 @@ async def test_paying_a_stale_invoice_is_refused(
     assert refused["error_message"] == c.t("payment.stale")
     assert refused.get("message") is None  # no successful_payment was sent
     assert bot.query("SELECT id FROM applications") == []
+
+
+async def test_double_tap_on_submit_with_a_fee_sends_one_invoice_and_submits_nothing(
+    start_bot: StartBot, client: SandboxClient, texts: Texts, emulator: Emulator
+) -> None:
+    bot = await start_bot(FEE)
+    c = await new_citizen(client, texts)
+    await c.to_delivery(IVANOV)
+    await c.choose_post()
+    label = c.t("button.submit")
+    # Two taps before the bot could remove the button: both reach the bot.
+    taps = await asyncio.gather(c.user.press(label), c.user.press(label))
+    assert all(tap["answered"] for tap in taps)
+    await c.user.wait_for(lambda m: "invoice" in m)
+    await c.user.send_command("/status")
+    await c.expect("status.none")
+    assert len(emulator.calls("sendInvoice")) == 1
+    assert bot.query("SELECT id FROM applications") == []  # not without paying
+    paid = await c.user.pay()
+    assert paid["ok"], paid
+    await c.expect("summary.submitted")
+    [row] = bot.query("SELECT fee_paid_kopecks FROM applications")
+    assert row["fee_paid_kopecks"] == 15000

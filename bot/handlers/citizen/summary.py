@@ -107,7 +107,12 @@ async def submit(
         await query.answer(t("summary.stale"), show_alert=True)
         return
     if current != Restoration.summary.state:
-        # A second tap, or a retry: the idempotency key finds the first application.
+        # A second tap, or a retry: the idempotency key finds the first application. A tap that
+        # races an invoice (not paid yet) or a correction must not submit anything.
+        if not await restoration.was_submitted(draft.idempotency_key):
+            key = "hint.payment" if current == Restoration.payment.state else "hint.stale_button"
+            await query.answer(t(key), show_alert=True)
+            return
         application = await restoration.submit(draft)
         await query.answer(
             t("summary.already_submitted", number=application.number), show_alert=True
