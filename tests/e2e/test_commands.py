@@ -155,3 +155,23 @@ async def test_profile_shows_the_phone_sets_an_email_and_returns_to_the_step(
     await c.passport(IVANOV)
     await c.user.send_command("/profile")
     assert "ivan@example.ru" in message_text(await c.expect("profile.text"))
+
+
+async def test_something_else_than_an_email_is_asked_for_again(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await new_citizen(client, texts)
+    await c.consent()
+    await c.login(IVANOV)  # now at the reason step
+    await c.user.send_command("/profile")
+    await c.expect("profile.text")
+    await c.press("button.set_email")
+    await c.expect("profile.ask_email")
+    await c.user.send_sticker()
+    reply = await c.user.wait_for(lambda m: True)
+    assert c.snippet("hint.start") not in message_text(reply)  # /start would lose the answers
+    assert c.snippet("profile.ask_email") in message_text(reply)
+    await c.user.send_text("ivan@example.ru")
+    await c.expect("profile.email_saved")
+    await c.expect("restore.reason.prompt")
+    await c.reason()

@@ -9,6 +9,7 @@ import pytest
 
 from bot.i18n import Texts
 from sandbox.client import SandboxClient, message_text
+from sandbox.emulator import Emulator
 from tests.e2e.harness import BotProcess
 from tests.e2e.journey import IVANOV, Citizen, new_citizen
 from tests.fixtures_scans import make_gif, make_jpeg, make_pdf, make_png, truncated
@@ -125,3 +126,15 @@ async def test_a_replaced_scan_leaves_one_file_and_the_database_holds_its_hash(
     assert row["scan_name"] == replaced.name
     assert row["scan_sha256"] == hashlib.sha256(second).hexdigest()
     assert row["scan_size"] == len(second)
+
+
+async def test_a_file_over_10_mb_is_refused_before_downloading(
+    bot: BotProcess, client: SandboxClient, texts: Texts, emulator: Emulator
+) -> None:
+    c = await at_scan(client, texts)
+    downloads = len(emulator.calls("getFile"))
+    big = make_pdf(1) + b"%" * (11 * 1024 * 1024)
+    await c.user.send_document(big, "scan.pdf", "application/pdf")
+    await c.expect("scan.error.too_large")
+    assert len(emulator.calls("getFile")) == downloads
+    await c.scan()

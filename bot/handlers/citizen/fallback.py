@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.dialogs.answers import Answers
 from bot.dialogs.flow import with_step
-from bot.dialogs.restoration import Restoration, step_for
+from bot.dialogs.restoration import ProfileForm, Restoration, step_for
 from bot.i18n import t
 
 router = Router(name=__name__)
@@ -27,6 +27,11 @@ async def ignore_rest_of_album(message: Message) -> None:
 @router.message()
 async def hint(message: Message, state: FSMContext) -> None:
     current = await state.get_state()
+    if current == ProfileForm.email.state:
+        # A side trip from the dialog: ask again rather than point to /start, which would
+        # throw the citizen's answers away.
+        await message.answer(t("profile.ask_email"))
+        return
     step = step_for(current)
     if step is None:
         await message.answer(t("hint.start"))
