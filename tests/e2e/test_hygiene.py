@@ -33,6 +33,8 @@ async def busy_journey(c: Citizen) -> None:
     await c.expect("restore.contact.prompt")
     await c.login(IVANOV)
     await c.reason("damaged")
+    await c.press("button.operator")  # no support chat configured: the other channels
+    await c.expect("help.text")
     await c.passport(IVANOV)
     await c.scan()
     await c.press("delivery.pickup")
