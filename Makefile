@@ -20,5 +20,9 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+bench: $(STAMP)
+	$(BIN)/python bench/hot_path.py
+	$(BIN)/python bench/documents.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

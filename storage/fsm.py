@@ -1,15 +1,17 @@
-"""aiogram FSM storage on SQLite: dialog state survives restarts and is shared across processes.
+"""aiogram FSM storage on SQLite: dialog state survives restarts.
 
-Nothing is cached: each get is one primary-key lookup, and another process's write is seen at once.
+Reads come from a bounded write-through cache, so an update costs no database round trip for its
+state and data once the chat is known: SQLite is the engine of a single bot process (several
+instances use a shared server engine instead), so this process sees every write it must see.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-import aiosqlite
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
@@ -61,52 +63,79 @@ class SqliteFsmStorage(BaseStorage):
     other components (units of work, the outbox worker) still use it during shutdown.
     """
 
-    def __init__(self, db: Database, *, close_database: bool = False) -> None:
+    def __init__(
+        self, db: Database, *, close_database: bool = False, cache_size: int = 50_000
+    ) -> None:
         self._db = db
         self._close_database = close_database
+        # key id -> (state, data as JSON text); the text doubles as a defensive copy.
+        self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _remember(self, key_id: str, state: str | None, data_text: str) -> None:
+        self._cache[key_id] = (state, data_text)
+        self._cache.move_to_end(key_id)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def _record(self, key_id: str) -> tuple[str | None, str]:
+        cached = self._cache.get(key_id)
+        if cached is not None:
+            self._cache.move_to_end(key_id)
+            return cached
+        async with self._db.acquire() as connection:
+            rows = await connection.execute_fetchall(
+                "SELECT state, data FROM fsm_state WHERE key = ?", (key_id,)
+            )
+        record: tuple[str | None, str] = (rows[0][0], rows[0][1]) if rows else (None, "{}")
+        self._remember(key_id, *record)
+        return record
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         key_id = storage_key_id(key)
-        if value is None:
-            async with self._db.transaction() as connection:
-                await connection.execute(
-                    "UPDATE fsm_state SET state = NULL WHERE key = ?", (key_id,)
-                )
-                await connection.execute(_DROP_IF_EMPTY, (key_id,))
-            return
-        async with self._db.acquire() as connection:
-            await connection.execute(
-                f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state",
-                (*_key_columns(key), value, "{}"),
-            )
+        _, data_text = await self._record(key_id)
+        # The cache changes before the write, so a reader in between already sees it.
+        self._remember(key_id, value, data_text)
+        try:
+            if value is None:
+                async with self._db.transaction() as connection:
+                    await connection.execute(
+                        "UPDATE fsm_state SET state = NULL WHERE key = ?", (key_id,)
+                    )
+                    await connection.execute(_DROP_IF_EMPTY, (key_id,))
+            else:
+                async with self._db.acquire() as connection:
+                    await connection.execute(
+                        f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state",
+                        (*_key_columns(key), value, "{}"),
+                    )
+        except BaseException:
+            self._cache.pop(key_id, None)  # unknown outcome: read it again next time
+            raise
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._db.acquire() as connection:
-            async with connection.execute(
-                "SELECT state FROM fsm_state WHERE key = ?", (storage_key_id(key),)
-            ) as cursor:
-                row = await cursor.fetchone()
-        return None if row is None else row[0]
+        state, _ = await self._record(storage_key_id(key))
+        return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         # Same contract as MemoryStorage: only a real dict is accepted.
         if not isinstance(data, dict):
             msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
             raise DataNotDictLikeError(msg)
-        async with self._db.transaction() as connection:
-            await self._write_data(connection, key, data)
+        await self._write_data(key, data)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._db.acquire() as connection:
-            return await self._read_data(connection, storage_key_id(key))
+        _, data_text = await self._record(storage_key_id(key))
+        data = json.loads(data_text)
+        return data if isinstance(data, dict) else {}
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Read, merge and write in one transaction, so concurrent updates do not lose keys."""
-        async with self._db.transaction() as connection:
-            current = await self._read_data(connection, storage_key_id(key))
-            current.update(data)
-            await self._write_data(connection, key, current)
+        """Merge and write. The cache takes the merged data before any await, so concurrent
+        updates in this process do not lose keys."""
+        current = await self.get_data(key)
+        current.update(data)
+        await self._write_data(key, current)
         return current.copy()
 
     async def close(self) -> None:
@@ -117,27 +146,23 @@ class SqliteFsmStorage(BaseStorage):
         """Forget every dialog of a person (a data deletion request); returns rows removed."""
         async with self._db.acquire() as connection:
             cursor = await connection.execute("DELETE FROM fsm_state WHERE user_id = ?", (user_id,))
-            return cursor.rowcount
+        self._cache.clear()  # rare: simpler than finding that user's keys
+        return cursor.rowcount
 
-    @staticmethod
-    async def _read_data(connection: aiosqlite.Connection, key_id: str) -> dict[str, Any]:
-        async with connection.execute(
-            "SELECT data FROM fsm_state WHERE key = ?", (key_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            return {}
-        data = json.loads(row[0])
-        return data if isinstance(data, dict) else {}
-
-    @staticmethod
-    async def _write_data(
-        connection: aiosqlite.Connection, key: StorageKey, data: Mapping[str, Any]
-    ) -> None:
+    async def _write_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        key_id = storage_key_id(key)
+        state, _ = await self._record(key_id)
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        await connection.execute(
-            f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET data = excluded.data",
-            (*_key_columns(key), None, text),
-        )
-        if not data:
-            await connection.execute(_DROP_IF_EMPTY, (storage_key_id(key),))
+        self._remember(key_id, state, text)
+        try:
+            # One statement autocommits atomically; the empty case also drops an empty record.
+            async with self._db.transaction() if not data else self._db.acquire() as connection:
+                await connection.execute(
+                    f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+                    (*_key_columns(key), None, text),
+                )
+                if not data:
+                    await connection.execute(_DROP_IF_EMPTY, (key_id,))
+        except BaseException:
+            self._cache.pop(key_id, None)
+            raise

@@ -153,24 +153,32 @@ class OperatorDesk:
         except (DeliveryFailed, RecipientUnreachable, TelegramBadRequest) as error:
             log.error("support topic not opened: %s", type(error).__name__)
 
-    async def _create_topic(self, conversation: Conversation) -> None:
+    async def _create_topic(self, conversation: Conversation, *, attempts: int = 2) -> None:
         assert self.chat_id is not None
-        topic = await self.delivery.send(
-            CreateForumTopic(chat_id=self.chat_id, name=await self.topic_name(conversation)),
-            chat_id=self.chat_id,
-        )
-        conversation.thread_id = topic.message_thread_id
-        posted = await self.delivery.send(
-            SendMessage(
+        for attempt in range(1, attempts + 1):
+            topic = await self.delivery.send(
+                CreateForumTopic(chat_id=self.chat_id, name=await self.topic_name(conversation)),
                 chat_id=self.chat_id,
-                message_thread_id=topic.message_thread_id,
-                text=await self.card_text(conversation),
-                reply_markup=await self.card_markup(conversation),
-            ),
-            chat_id=self.chat_id,
-        )
-        conversation.card_message_id = posted.message_id
-        await self._save(conversation)
+            )
+            conversation.thread_id = topic.message_thread_id
+            try:
+                posted = await self.delivery.send(
+                    SendMessage(
+                        chat_id=self.chat_id,
+                        message_thread_id=topic.message_thread_id,
+                        text=await self.card_text(conversation),
+                        reply_markup=await self.card_markup(conversation),
+                    ),
+                    chat_id=self.chat_id,
+                )
+            except TelegramBadRequest as error:
+                # Someone deleted the topic right after it was made: make another.
+                if not thread_gone(error) or attempt == attempts:
+                    raise
+                continue
+            conversation.card_message_id = posted.message_id
+            await self._save(conversation)
+            return
 
     async def to_topic(
         self, conversation: Conversation, method: Callable[[int], TelegramMethod[T]]

@@ -8,6 +8,7 @@ from aiogram import Bot, F, Router
 from aiogram.types import ChatMemberUpdated
 
 from bot.desk.service import OperatorDesk
+from bot.filters import Check
 from core.restoration import RestorationService
 
 router = Router(name=__name__)
@@ -15,14 +16,14 @@ log = logging.getLogger(__name__)
 PRESENT = {"member", "administrator", "restricted"}
 
 
-@router.my_chat_member(F.chat.type.in_({"group", "supergroup", "channel"}))
+@router.my_chat_member(Check(F.chat.type.in_({"group", "supergroup", "channel"})))
 async def added_to_group(event: ChatMemberUpdated, bot: Bot, desk: OperatorDesk) -> None:
     if event.new_chat_member.status in PRESENT and event.chat.id != desk.chat_id:
         log.warning("added to a group that is not the support chat; leaving it")
         await bot.leave_chat(event.chat.id)
 
 
-@router.my_chat_member(F.chat.type == "private")
+@router.my_chat_member(Check(F.chat.type == "private"))
 async def blocked_or_unblocked(
     event: ChatMemberUpdated, desk: OperatorDesk, restoration: RestorationService
 ) -> None:

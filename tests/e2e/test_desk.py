@@ -221,6 +221,7 @@ async def test_deleted_topic_is_recreated_with_its_card(desk: Desk) -> None:
     c = desk.citizen
     await c.consent()
     thread = await ask_operator(desk, command=True)
+    await desk.in_topic(lambda m: "reply_markup" in m, thread)  # the card is there
     await desk.group.delete_topic(thread)
     await c.user.send_text("Is anyone there?")
     fresh = int((await desk.topic(not_thread=thread))["message_thread_id"])

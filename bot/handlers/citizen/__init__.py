@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
+from bot.filters import Check
 from bot.handlers.citizen import (
     commands,
     consent,
@@ -19,8 +20,8 @@ from bot.handlers.citizen import (
 
 def citizen_router() -> Router:
     router = Router(name="citizen")
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(Check(F.chat.type == "private"))
+    router.callback_query.filter(Check(F.message.chat.type == "private"))
     # Order matters: commands (with /cancel first) win in every state; hints come last.
     router.include_routers(
         commands.router,

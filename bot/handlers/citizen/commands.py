@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -15,6 +15,7 @@ from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
 from bot.dialogs.flow import callback_message, discard_draft_scan, resend_step, resume
 from bot.dialogs.restoration import ProfileForm, SupportChat
+from bot.filters import Check
 from bot.i18n import Texts, t
 from bot.messages import validation_error_text
 from bot.notifications import PolicySender, status_line
@@ -136,7 +137,7 @@ async def ask_email(query: CallbackQuery, state: FSMContext, answers: Answers) -
     await callback_message(query).answer(t("profile.ask_email"))
 
 
-@router.message(ProfileForm.email, F.text)
+@router.message(StateFilter(ProfileForm.email), Check(F.text))
 async def email_typed(
     message: Message,
     state: FSMContext,

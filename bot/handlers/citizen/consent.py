@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from aiogram import F, Router
-from aiogram.filters import CommandStart
+from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -41,14 +41,18 @@ async def start(
     await ask(message, state, answers, Restoration.consent, markup=keyboards.consent())
 
 
-@router.callback_query(Restoration.consent, Consent.filter(F.action == ConsentAction.SHOW_TEXT))
+@router.callback_query(
+    StateFilter(Restoration.consent), Consent.filter(F.action == ConsentAction.SHOW_TEXT)
+)
 async def show_consent_text(query: CallbackQuery) -> None:
     await query.answer()
     message = callback_message(query)
     await message.answer(t("consent.full_text"), reply_markup=keyboards.consent())
 
 
-@router.callback_query(Restoration.consent, Consent.filter(F.action == ConsentAction.DECLINE))
+@router.callback_query(
+    StateFilter(Restoration.consent), Consent.filter(F.action == ConsentAction.DECLINE)
+)
 async def decline(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
     await query.answer()
     await state.set_state(None)
@@ -57,7 +61,9 @@ async def decline(query: CallbackQuery, state: FSMContext, answers: Answers) -> 
     await callback_message(query).answer(t("consent.declined"))
 
 
-@router.callback_query(Restoration.consent, Consent.filter(F.action == ConsentAction.ACCEPT))
+@router.callback_query(
+    StateFilter(Restoration.consent), Consent.filter(F.action == ConsentAction.ACCEPT)
+)
 async def accept(
     query: CallbackQuery,
     state: FSMContext,

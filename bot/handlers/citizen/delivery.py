@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -13,6 +14,7 @@ from bot.callbacks import Delivery, Office
 from bot.dialogs.answers import Answers
 from bot.dialogs.flow import ask, callback_message, show_summary
 from bot.dialogs.restoration import Restoration
+from bot.filters import Check
 from bot.i18n import t
 from bot.messages import validation_error_text
 from core.models import DeliveryMethod
@@ -23,7 +25,7 @@ router = Router(name=__name__)
 ADDRESS_MIN, ADDRESS_MAX = 5, 300
 
 
-@router.callback_query(Restoration.delivery, Delivery.filter())
+@router.callback_query(StateFilter(Restoration.delivery), Delivery.filter())
 async def delivery_chosen(
     query: CallbackQuery,
     callback_data: Delivery,
@@ -61,7 +63,7 @@ async def delivery_chosen(
         await ask(message, state, answers, Restoration.office, markup=keyboards.offices(found))
 
 
-@router.message(Restoration.postcode, F.text)
+@router.message(StateFilter(Restoration.postcode), Check(F.text))
 async def postcode_typed(message: Message, state: FSMContext, answers: Answers) -> None:
     try:
         answers.postcode = parse_postcode(message.text or "")
@@ -71,7 +73,7 @@ async def postcode_typed(message: Message, state: FSMContext, answers: Answers) 
     await ask(message, state, answers, Restoration.address, markup=keyboards.operator_only())
 
 
-@router.message(Restoration.address, F.text)
+@router.message(StateFilter(Restoration.address), Check(F.text))
 async def address_typed(
     message: Message,
     state: FSMContext,
@@ -91,7 +93,7 @@ async def address_typed(
     await show_summary(message, state, answers, register=register, office_lookup=offices)
 
 
-@router.callback_query(Restoration.office, Office.filter())
+@router.callback_query(StateFilter(Restoration.office), Office.filter())
 async def office_chosen(
     query: CallbackQuery,
     callback_data: Office,

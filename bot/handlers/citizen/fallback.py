@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -15,11 +15,11 @@ from bot.i18n import t
 router = Router(name=__name__)
 
 
-def rest_of_album(message: Message, answers: Answers) -> bool:
+async def rest_of_album(message: Message, answers: Answers) -> bool:
     return message.media_group_id is not None and message.media_group_id == answers.album_id
 
 
-@router.message(F.media_group_id, rest_of_album)
+@router.message(rest_of_album)
 async def ignore_rest_of_album(message: Message) -> None:
     """The first file of an album was taken and the citizen was told so."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -14,6 +15,7 @@ from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
 from bot.dialogs.flow import ask, callback_message
 from bot.dialogs.restoration import Restoration
+from bot.filters import Check
 from bot.i18n import t
 from core.ports import RegisterLookup
 from core.restoration import RestorationService
@@ -22,7 +24,7 @@ from core.validators import ValidationError, normalize_phone
 router = Router(name=__name__)
 
 
-@router.message(Restoration.contact, F.contact)
+@router.message(StateFilter(Restoration.contact), Check(F.contact))
 async def contact_shared(
     message: Message,
     state: FSMContext,
@@ -71,7 +73,7 @@ async def contact_shared(
     )
 
 
-@router.callback_query(Restoration.confirm_profile, ProfileAnswer.filter(F.is_me))
+@router.callback_query(StateFilter(Restoration.confirm_profile), ProfileAnswer.filter(F.is_me))
 async def profile_confirmed(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
     await query.answer()
     message = callback_message(query)
@@ -79,7 +81,7 @@ async def profile_confirmed(query: CallbackQuery, state: FSMContext, answers: An
     await ask(message, state, answers, Restoration.reason, markup=keyboards.reasons())
 
 
-@router.callback_query(Restoration.confirm_profile, ProfileAnswer.filter(~F.is_me))
+@router.callback_query(StateFilter(Restoration.confirm_profile), ProfileAnswer.filter(~F.is_me))
 async def profile_rejected(
     query: CallbackQuery, state: FSMContext, answers: Answers, desk: OperatorDesk
 ) -> None:

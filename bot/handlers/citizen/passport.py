@@ -7,6 +7,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.chat_action import ChatActionSender
@@ -16,6 +17,7 @@ from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
 from bot.dialogs.flow import ask_next_or_summary
 from bot.dialogs.restoration import Restoration
+from bot.filters import Check
 from bot.i18n import t
 from bot.messages import scan_rejected_text, validation_error_text
 from core.errors import ApplicationNotFound
@@ -33,7 +35,7 @@ MAX_PASSPORT_ATTEMPTS = 3
 MAX_SCAN_BYTES = 10 * 1024 * 1024
 
 
-@router.message(Restoration.passport_number, F.text)
+@router.message(StateFilter(Restoration.passport_number), Check(F.text))
 async def passport_typed(
     message: Message,
     state: FSMContext,
@@ -80,7 +82,7 @@ async def passport_typed(
     )
 
 
-@router.message(Restoration.passport_scan, F.photo | F.document)
+@router.message(StateFilter(Restoration.passport_scan), Check(F.photo | F.document))
 async def scan_uploaded(
     message: Message,
     bot: Bot,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -11,6 +12,7 @@ from bot.callbacks import Reason
 from bot.dialogs.answers import Answers
 from bot.dialogs.flow import ask, ask_next_or_summary, callback_message
 from bot.dialogs.restoration import Restoration
+from bot.filters import Check
 from bot.messages import validation_error_text
 from core.models import LossReason
 from core.ports import PickupOffices, RegisterLookup
@@ -20,7 +22,7 @@ router = Router(name=__name__)
 REASON_TEXT_MAX = 500
 
 
-@router.callback_query(Restoration.reason, Reason.filter())
+@router.callback_query(StateFilter(Restoration.reason), Reason.filter())
 async def reason_chosen(
     query: CallbackQuery,
     callback_data: Reason,
@@ -50,7 +52,7 @@ async def reason_chosen(
     )
 
 
-@router.message(Restoration.reason_text, F.text)
+@router.message(StateFilter(Restoration.reason_text), Check(F.text))
 async def reason_text_typed(
     message: Message,
     state: FSMContext,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
@@ -13,6 +14,7 @@ from bot.callbacks import Edit, EditField, Summary, SummaryAction
 from bot.dialogs.answers import Answers, save_answers
 from bot.dialogs.flow import ask, callback_message, show_summary
 from bot.dialogs.restoration import Restoration
+from bot.filters import Check
 from bot.i18n import Texts, t
 from bot.settings import Settings
 from core.models import ApplicationDraft, DeliveryMethod
@@ -23,8 +25,8 @@ router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.callback_query(Restoration.summary, Edit.filter())
-@router.callback_query(Restoration.office, Edit.filter(F.field == EditField.DELIVERY))
+@router.callback_query(StateFilter(Restoration.summary), Edit.filter())
+@router.callback_query(StateFilter(Restoration.office), Edit.filter(F.field == EditField.DELIVERY))
 async def edit_answer(
     query: CallbackQuery, callback_data: Edit, state: FSMContext, answers: Answers
 ) -> None:
@@ -166,7 +168,7 @@ async def pre_checkout(query: PreCheckoutQuery, state: FSMContext, answers: Answ
         await query.answer(ok=False, error_message=t("payment.stale"))
 
 
-@router.message(Restoration.payment, F.successful_payment)
+@router.message(StateFilter(Restoration.payment), Check(F.successful_payment))
 async def paid(
     message: Message,
     state: FSMContext,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 
@@ -15,6 +15,7 @@ from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers
 from bot.dialogs.flow import Replyable, callback_message, resume
 from bot.dialogs.restoration import SupportChat
+from bot.filters import Check
 from bot.i18n import LOCALES, Texts, t
 from bot.settings import Settings
 from core.ports import PickupOffices, RegisterLookup
@@ -54,7 +55,7 @@ async def ask_for_operator(
     await desk.open(user.id, user.first_name, reason_key="desk.reason.asked")
 
 
-def operator_button_text(message: Message, texts: Texts) -> bool:
+async def operator_button_text(message: Message, texts: Texts) -> bool:
     """The reply-keyboard button "contact an operator" (shown beside "share my phone")."""
     return message.text in (texts.t("button.operator", locale=code) for code in LOCALES)
 
@@ -67,7 +68,7 @@ async def operator_command(
     await ask_for_operator(message, message.from_user, state, answers, desk, settings)
 
 
-@router.message(F.text, operator_button_text)
+@router.message(operator_button_text)
 async def operator_keyboard_button(
     message: Message, state: FSMContext, answers: Answers, desk: OperatorDesk, settings: Settings
 ) -> None:
@@ -107,7 +108,7 @@ async def back_to_the_form(
         await resume(message, state, answers, register=register, office_lookup=offices)
 
 
-@router.message(SupportChat.with_operator)
+@router.message(StateFilter(SupportChat.with_operator))
 async def to_operators(message: Message, desk: OperatorDesk) -> None:
     """While an operator is involved, everything the citizen sends goes to their topic."""
     assert message.from_user is not None
@@ -119,7 +120,7 @@ async def to_operators(message: Message, desk: OperatorDesk) -> None:
     await desk.relay(message, conversation, RelayDirection.TO_OPERATORS)
 
 
-@router.edited_message(F.chat.type == "private")
+@router.edited_message(Check(F.chat.type == "private"))
 async def citizen_edited(message: Message, desk: OperatorDesk) -> None:
     if not desk.enabled or message.from_user is None:
         return

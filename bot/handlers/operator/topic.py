@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.desk.service import OperatorDesk
 from bot.desk.templates import templates_keyboard
 from bot.dialogs.restoration import DeskForm
+from bot.filters import Check
 from core.errors import ApplicationNotFound, IllegalTransition
 from core.support import Conversation, RelayDirection
 from core.validators import ValidationError, parse_free_text
@@ -49,7 +50,7 @@ async def operator_topic(message: Message, desk: OperatorDesk) -> Conversation |
     return conversation
 
 
-@router.message(Command("templates"), F.message_thread_id)
+@router.message(Command("templates"), Check(F.message_thread_id))
 async def list_templates(message: Message, desk: OperatorDesk) -> None:
     conversation = await operator_topic(message, desk)
     if conversation is not None:
@@ -60,14 +61,14 @@ async def list_templates(message: Message, desk: OperatorDesk) -> None:
         )
 
 
-@router.message(Command("release"), F.message_thread_id)
+@router.message(Command("release"), Check(F.message_thread_id))
 async def release_command(message: Message, desk: OperatorDesk) -> None:
     conversation = await operator_topic(message, desk)
     if conversation is not None:
         await desk.release(conversation)
 
 
-@router.message(DeskForm.reject_reason, F.text, F.message_thread_id)
+@router.message(StateFilter(DeskForm.reject_reason), Check(F.text & F.message_thread_id))
 async def typed_rejection_reason(message: Message, state: FSMContext, desk: OperatorDesk) -> None:
     conversation = await operator_topic(message, desk)
     if conversation is None:
@@ -91,7 +92,7 @@ async def typed_rejection_reason(message: Message, state: FSMContext, desk: Oper
         await desk.note(conversation, desk.t("desk.unknown_application"))
 
 
-@router.message(F.message_thread_id, F.content_type.in_(RELAYABLE))
+@router.message(Check(F.message_thread_id & F.content_type.in_(RELAYABLE)))
 async def operator_writes(message: Message, desk: OperatorDesk) -> None:
     conversation = await operator_topic(message, desk)
     if conversation is None:
@@ -102,7 +103,7 @@ async def operator_writes(message: Message, desk: OperatorDesk) -> None:
     await desk.relay(message, conversation, RelayDirection.TO_CITIZEN)
 
 
-@router.edited_message(F.message_thread_id)
+@router.edited_message(Check(F.message_thread_id))
 async def operator_edits(message: Message, desk: OperatorDesk) -> None:
     conversation = await operator_topic(message, desk)
     if conversation is not None:
