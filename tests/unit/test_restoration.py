@@ -601,3 +601,19 @@ async def test_citizens_are_saved_and_read_back(env: Env) -> None:
 
     stored = await env.service.get_citizen(300)
     assert stored == Citizen(user_id=300, locale="en", phone="+79991234567")
+
+
+async def test_a_new_scan_replaces_the_old_one_and_returns_it(env: Env) -> None:
+    application = await env.service.submit(make_draft())
+    new = StoredFile("new.jpg", "b" * 64, 10)
+    old = await env.service.replace_scan(application.id, new, user_id=application.user_id)
+    assert old == application.scan
+    assert (await env.service.get(application.id)).scan == new
+
+
+async def test_another_user_cannot_replace_a_scan(env: Env) -> None:
+    application = await env.service.submit(make_draft())
+    with pytest.raises(ApplicationNotFound):
+        await env.service.replace_scan(
+            application.id, StoredFile("x.jpg", "c" * 64, 1), user_id=application.user_id + 1
+        )
