@@ -42,7 +42,8 @@ def main() -> int:
     try:
         asyncio.run(run_polling(settings))
     except RegisterFileError as error:
-        print(f"REGISTRY_PATH: {error}", file=sys.stderr)
+        variable = "OFFICES_PATH" if error.path == str(settings.offices_path) else "REGISTRY_PATH"
+        print(f"{variable}: {error}", file=sys.stderr)
         return 2
     except TelegramUnauthorizedError:
         print("BOT_TOKEN: Telegram rejected the token (401 Unauthorized)", file=sys.stderr)
