@@ -330,24 +330,22 @@ class OperatorDesk:
         except (DeliveryFailed, TelegramBadRequest) as error:
             log.warning("edit mirror failed: %s", type(error).__name__)
 
-    async def tell_citizen(self, conversation: Conversation, key: str, **params: Any) -> bool:
-        """A desk event told to the citizen in their language; False if it did not arrive."""
+    async def tell_citizen(
+        self, conversation: Conversation, key: str, **params: Any
+    ) -> Message | None:
+        """A text from the locale files, sent to the citizen in their language; None (and the
+        topic is told) if it did not arrive."""
         locale = await self.citizen_locale(conversation.user_id)
+        text = self.texts.t(key, locale=locale, **params)
         try:
-            await self.delivery.send(
-                SendMessage(
-                    chat_id=conversation.user_id,
-                    text=self.texts.t(key, locale=locale, **params),
-                ),
-                chat_id=conversation.user_id,
+            return await self.delivery.send(
+                SendMessage(chat_id=conversation.user_id, text=text), chat_id=conversation.user_id
             )
         except RecipientUnreachable:
             await self.citizen_unreachable(conversation)
-            return False
         except DeliveryFailed:
             await self.note(conversation, self.t("desk.relay_failed"))
-            return False
-        return True
+        return None
 
     async def citizen_unreachable(self, conversation: Conversation) -> None:
         citizen = await self.restoration.get_citizen(conversation.user_id)

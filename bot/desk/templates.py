@@ -3,11 +3,11 @@ the locale files (`template.<name>.title` / `.text`, `rejection.<code>`)."""
 
 from __future__ import annotations
 
-from aiogram.methods import SendMessage
+from html import escape
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import DeskTemplate
-from bot.delivery import DeliveryFailed, RecipientUnreachable
 from bot.desk.service import OperatorDesk
 from core.restoration import RejectionReason
 from core.support import Conversation, RelayDirection, RelayedMessage
@@ -39,19 +39,10 @@ async def send_template(desk: OperatorDesk, conversation: Conversation, name: st
     """The reply goes to the citizen in their language; the topic shows what was sent."""
     if name not in TEMPLATES:
         return False
-    locale = await desk.citizen_locale(conversation.user_id)
-    text = desk.texts.t(f"template.{name}.text", locale=locale)
-    try:
-        sent = await desk.delivery.send(
-            SendMessage(chat_id=conversation.user_id, text=text), chat_id=conversation.user_id
-        )
-    except RecipientUnreachable:
-        await desk.citizen_unreachable(conversation)
+    sent = await desk.tell_citizen(conversation, f"template.{name}.text")
+    if sent is None:
         return False
-    except DeliveryFailed:
-        await desk.note(conversation, desk.t("desk.relay_failed"))
-        return False
-    copy = await desk.note(conversation, desk.t("desk.template_sent", text=text))
+    copy = await desk.note(conversation, desk.t("desk.template_sent", text=escape(sent.text or "")))
     async with desk.uow_factory() as uow:
         await uow.conversations.link(
             RelayedMessage(

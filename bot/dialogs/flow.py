@@ -49,6 +49,15 @@ def callback_message(query: CallbackQuery) -> Message:
     return query.message
 
 
+async def pressed(query: CallbackQuery) -> Message:
+    """Acknowledge a pressed button and take the keyboard off its message, so an answered step
+    cannot be answered twice; returns that message to reply to."""
+    await query.answer()
+    message = callback_message(query)
+    await message.edit_reply_markup(reply_markup=None)
+    return message
+
+
 class MessageTooOld(Exception):
     """A button on a message older than 48 hours: Telegram no longer shows it to the bot."""
 

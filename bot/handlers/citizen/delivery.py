@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import Delivery, Office
 from bot.dialogs.answers import Answers
-from bot.dialogs.flow import ask, callback_message, show_summary
+from bot.dialogs.flow import ask, pressed, show_summary
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.i18n import t
@@ -34,9 +34,7 @@ async def delivery_chosen(
     register: RegisterLookup,
     offices: PickupOffices,
 ) -> None:
-    await query.answer()
-    message = callback_message(query)
-    await message.edit_reply_markup(reply_markup=None)
+    message = await pressed(query)
     method = callback_data.method
     answers.delivery = method
     if method is DeliveryMethod.ELECTRONIC:
@@ -106,9 +104,7 @@ async def office_chosen(
     if office is None:
         await query.answer(t("delivery.office_unknown"), show_alert=True)
         return
-    await query.answer()
-    message = callback_message(query)
-    await message.edit_reply_markup(reply_markup=None)
+    message = await pressed(query)
     answers.office_id = office.id
     answers.postcode = answers.address = None
     await show_summary(message, state, answers, register=register, office_lookup=offices)

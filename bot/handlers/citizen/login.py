@@ -13,7 +13,7 @@ from bot import keyboards
 from bot.callbacks import ProfileAnswer, Restart
 from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.flow import ask, callback_message
+from bot.dialogs.flow import ask, callback_message, pressed
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.i18n import t
@@ -75,9 +75,7 @@ async def contact_shared(
 
 @router.callback_query(StateFilter(Restoration.confirm_profile), ProfileAnswer.filter(F.is_me))
 async def profile_confirmed(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
-    await query.answer()
-    message = callback_message(query)
-    await message.edit_reply_markup(reply_markup=None)
+    message = await pressed(query)
     await ask(message, state, answers, Restoration.reason, markup=keyboards.reasons())
 
 
@@ -100,9 +98,7 @@ async def profile_rejected(
 @router.callback_query(Restart.filter())
 async def restart(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
     """Start the journey again from the login step (consent was given already)."""
-    await query.answer()
-    message = callback_message(query)
-    await message.edit_reply_markup(reply_markup=None)
+    message = await pressed(query)
     if answers.run_id is None:
         await message.answer(t("hint.start"))
         return

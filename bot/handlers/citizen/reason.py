@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import Reason
 from bot.dialogs.answers import Answers
-from bot.dialogs.flow import ask, ask_next_or_summary, callback_message
+from bot.dialogs.flow import ask, ask_next_or_summary, pressed
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.messages import validation_error_text
@@ -31,9 +31,7 @@ async def reason_chosen(
     register: RegisterLookup,
     offices: PickupOffices,
 ) -> None:
-    await query.answer()
-    message = callback_message(query)
-    await message.edit_reply_markup(reply_markup=None)
+    message = await pressed(query)
     answers.reason = callback_data.reason
     if callback_data.reason is LossReason.OTHER:
         await ask(

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 from bot import keyboards
 from bot.callbacks import Edit, EditField, Summary, SummaryAction
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.flow import ask, callback_message, show_summary
+from bot.dialogs.flow import ask, callback_message, pressed, show_summary
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.i18n import Texts, t
@@ -30,9 +30,7 @@ log = logging.getLogger(__name__)
 async def edit_answer(
     query: CallbackQuery, callback_data: Edit, state: FSMContext, answers: Answers
 ) -> None:
-    await query.answer()
-    message = callback_message(query)
-    await message.edit_reply_markup(reply_markup=None)
+    message = await pressed(query)
     if await state.get_state() == Restoration.summary.state:
         answers.editing = True
     match callback_data.field:
@@ -200,8 +198,6 @@ async def payment_cancelled(
     register: RegisterLookup,
     offices: PickupOffices,
 ) -> None:
-    await query.answer()
-    message = callback_message(query)
-    await message.edit_reply_markup(reply_markup=None)
+    message = await pressed(query)
     await message.answer(t("payment.cancelled"))
     await show_summary(message, state, answers, register=register, office_lookup=offices)

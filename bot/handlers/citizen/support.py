@@ -13,7 +13,7 @@ from bot import keyboards
 from bot.callbacks import AskOperator, BackToForm
 from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers
-from bot.dialogs.flow import Replyable, callback_message, resume
+from bot.dialogs.flow import Replyable, callback_message, pressed, resume
 from bot.dialogs.restoration import SupportChat
 from bot.filters import Check
 from bot.i18n import LOCALES, Texts, t
@@ -98,9 +98,7 @@ async def back_to_the_form(
     register: RegisterLookup,
     offices: PickupOffices,
 ) -> None:
-    await query.answer()
-    message = callback_message(query)
-    await message.edit_reply_markup(reply_markup=None)
+    message = await pressed(query)
     conversation = await desk.conversation(query.from_user.id) if desk.enabled else None
     if conversation is not None and conversation.is_open:
         await desk.release(conversation, by_citizen=True)
