@@ -5,6 +5,7 @@ clicking through the page. Skipped only when no Chromium is installed
 from __future__ import annotations
 
 import html
+import io
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from bot.i18n import Texts, create_texts
 from sandbox.launcher import FIRST_PERSON_USER_ID, OPERATOR_USER_ID, SANDBOX_TOKEN
@@ -227,6 +229,11 @@ def test_operator_desk_shows_whatever_the_bot_does_in_the_forum(
     assert mine["Hello from the operator"]["message_thread_id"] == thread
     assert mine["A reply to the card"]["reply_to_message"]["message_id"] == card["message_id"]
 
+    page.locator("#desk-file").set_input_files(
+        files=[{"name": "note.txt", "mimeType": "text/plain", "buffer": b"from disk"}]
+    )
+    page.locator("#desk-messages .msg.out .doc-name", has_text="note.txt").wait_for()
+
     as_bot(
         sandbox,
         "editMessageText",
@@ -252,6 +259,13 @@ def test_language_toggle_switches_the_page_and_the_user(
 
     page.locator("#start-button").click()  # and the bot answers in English
     bot_says(page, prompt(texts, "start.welcome", "en"))
+
+    picture = io.BytesIO()
+    Image.new("RGB", (900, 600), (200, 220, 240)).save(picture, format="PNG")
+    page.locator("#chat-file").set_input_files(
+        files=[{"name": "photo.png", "mimeType": "image/png", "buffer": picture.getvalue()}]
+    )
+    page.locator("#chat-messages .msg.out .photo img").last.wait_for()
 
     page.locator('[data-lang="ru"]').click()
     page.locator("#chat-input[placeholder]").wait_for(state="attached")
