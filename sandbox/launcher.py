@@ -179,8 +179,10 @@ class BotProcess:
         if self.process is None:
             return None
         if self.process.returncode is None:
+            # SIGTERM, not SIGINT: aiogram stops polling gracefully on either, and a bot still
+            # importing simply ends instead of printing a KeyboardInterrupt traceback.
             with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signal.SIGINT)
+                self.process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.wait(), STOP_TIMEOUT_SECONDS)
             except TimeoutError:
@@ -311,7 +313,8 @@ class Sandbox:
             say("stopping the bot")
         if self.bot is not None:
             code = await self.bot.stop()
-            if code not in (0, None) and self.stopping.is_set():
+            # Ended by our SIGTERM before it could handle it (still starting): a normal stop.
+            if code not in (0, None, -signal.SIGTERM) and self.stopping.is_set():
                 say(f"the bot exited with code {code}")
         # The emulator first: closing its event log ends the page's open SSE streams.
         await self.emulator.stop()

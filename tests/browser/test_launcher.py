@@ -17,15 +17,15 @@ from sandbox.launcher import (
     SANDBOX_TOKEN,
     run_sandbox,
 )
-from tests.browser.conftest import free_port
+from tests.browser.conftest import Launcher, free_port, process_alive
 
 # A stand-in for `python -m bot`: reports what it was given and what the emulator holds, then
-# behaves as asked: "crash" before polling, "die" after it, or "serve" until SIGINT (having asked
-# the launcher to stop with SIGTERM, as a service manager would).
+# behaves as asked: "crash" before polling, "die" after it, or "serve" until told to stop (having
+# asked the launcher to stop with SIGTERM, as a service manager would).
 FAKE_BOT = r"""
 import json, os, signal, sys, urllib.request
 stop = []
-signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
 mode = sys.argv[1]
 if mode == "crash":
     print("fatal: the stand-in bot broke", flush=True)
@@ -51,7 +51,7 @@ if mode == "die":
 os.kill(os.getppid(), signal.SIGTERM)
 while not stop:
     call("getUpdates", timeout=1)
-print("stand-in bot stopped by SIGINT", flush=True)
+print("stand-in bot stopped by SIGTERM", flush=True)
 """
 
 
@@ -92,8 +92,8 @@ def test_the_bot_gets_the_sandbox_and_stops_first_on_sigterm(
     }
     ready = f"Sandbox ready: open http://127.0.0.1:{settings.sandbox_port} in a browser"
     assert ready in out.out
-    # The bot is stopped (by SIGINT) before the launcher says it has stopped.
-    assert text.index("stopping the bot") < text.index("stand-in bot stopped by SIGINT")
+    # The bot is stopped before the launcher says it has stopped.
+    assert text.index("stopping the bot") < text.index("stand-in bot stopped by SIGTERM")
     assert out.out.rstrip().endswith("sandbox: stopped")
     assert "Traceback" not in text
     with socket.socket() as sock:
@@ -158,3 +158,19 @@ def test_a_second_run_starts_afresh_with_the_configured_support_chat(
     report = reported(out.out + out.err)
     assert report["SUPPORT_CHAT_ID"] == "-1009999999999"
     assert report["is_forum"] is True
+
+
+def test_ctrl_c_while_the_real_bot_is_still_starting(tmp_path: Path) -> None:
+    """The impatient newcomer: `make run`, then Ctrl+C at once. No traceback, nothing left."""
+    sandbox = Launcher(tmp_path / "data", free_port())
+    try:
+        bot_pid = sandbox.bot_pid  # the bot has just been started: it is still importing
+        assert sandbox.stop() == 0, sandbox.output
+        assert "Traceback" not in sandbox.output, sandbox.output
+        assert "Sandbox ready" not in sandbox.output
+        assert "exited with code" not in sandbox.output
+        assert not process_alive(bot_pid)
+    finally:
+        if sandbox.process.poll() is None:
+            sandbox.process.kill()
+            sandbox.process.wait()
