@@ -177,8 +177,18 @@ def test_electronic_policy_journey_by_clicking(page: Page, texts: Texts) -> None
     assert download.suggested_filename.endswith(".pdf")
     assert Path(download.path()).read_bytes().startswith(b"%PDF")
 
+    # Then the citizen asks for a human: the bot opens a topic for them in the support forum,
+    # and the operator's view shows it next to the chat.
+    page.locator("#chat-input").fill("/operator")
+    page.locator("#chat-input").press("Enter")
+    page.locator("#desk-toggle").click()
+    page.locator("#desk-topics .topic:not([data-thread-id='1'])").first.wait_for()
+    page.locator("#desk-messages .msg.in .inline-btn").first.wait_for()
+
     # The picture the README shows; refreshed only on request, so a test run leaves git clean.
+    page.set_viewport_size({"width": 1500, "height": 900})
     page.evaluate("document.getElementById('toasts').replaceChildren()")
+    link.scroll_into_view_if_needed()
     target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOT") else None
     image = page.screenshot(path=target)
     assert image.startswith(b"\x89PNG")
