@@ -266,7 +266,7 @@ class SandboxClient:
         *,
         chat_id: int | None = None,
         after: int = 0,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - same style as the other waits
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
         """First event of ``event_type`` after ``after`` (e.g. "member_changed",
         "topic_deleted", "callback_answer") that matches ``predicate``."""
@@ -498,7 +498,7 @@ class UserHandle(_ChatHandle):
         button_text: str,
         *,
         message_id: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - part of the client contract
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
         """Press an inline button (exact label, or a unique substring) on the newest bot message
         carrying it. For callback buttons, returns once the bot answered (or the timeout passed):
@@ -569,7 +569,7 @@ class UserHandle(_ChatHandle):
         invoice_message_id: int | None = None,
         *,
         succeed: bool = True,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - part of the client contract
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
         """Pay the newest (or given) invoice: pre_checkout_query, then, if the bot said ok and
         ``succeed``, a successful_payment message. Returns ``{"answered", "ok",
@@ -594,7 +594,7 @@ class UserHandle(_ChatHandle):
     async def wait_for(
         self,
         predicate: Predicate,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - part of the client contract
+        timeout: float = DEFAULT_TIMEOUT,
         *,
         since: int | None = None,
     ) -> dict[str, Any]:
@@ -605,7 +605,7 @@ class UserHandle(_ChatHandle):
     async def wait_text(
         self,
         contains: str,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - part of the client contract
+        timeout: float = DEFAULT_TIMEOUT,
         *,
         since: int | None = None,
     ) -> dict[str, Any]:
@@ -689,7 +689,7 @@ class GroupHandle(_ChatHandle):
         self,
         predicate: Predicate,
         thread_id: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - part of the client contract
+        timeout: float = DEFAULT_TIMEOUT,
         *,
         since: int | None = None,
     ) -> dict[str, Any]:
@@ -701,7 +701,7 @@ class GroupHandle(_ChatHandle):
         self,
         contains: str,
         thread_id: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - part of the client contract
+        timeout: float = DEFAULT_TIMEOUT,
         *,
         since: int | None = None,
     ) -> dict[str, Any]:
@@ -790,7 +790,7 @@ class MemberHandle:
         thread_id: int | None = None,
         *,
         message_id: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - part of the client contract
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
         result: dict[str, Any] = await self.group.client.request(
             "POST",
