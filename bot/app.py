@@ -22,6 +22,7 @@ from bot.handlers import get_routers
 from bot.i18n import LOCALES, Texts, create_texts
 from bot.middlewares import (
     HandlerNameMiddleware,
+    InFlightUpdates,
     LocaleMiddleware,
     PerUserOrderMiddleware,
     UpdateLogMiddleware,
@@ -40,6 +41,7 @@ from storage.unit_of_work import SqliteUnitOfWorkFactory
 from storage.vault import DiskFileVault
 
 log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_SECONDS = 10.0
 COMMANDS = ("start", "status", "policy", "profile", "help", "operator", "lang", "cancel")
 
 
@@ -153,6 +155,8 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         delivery=delivery,
         policy_sender=policy_sender,
     )
+    in_flight = InFlightUpdates()
+    dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(PerUserOrderMiddleware())
     LocaleMiddleware(runtime.texts).setup(dp)
@@ -178,6 +182,9 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
             worker.start()
 
     async def on_shutdown() -> None:
+        # Runs before the bot's session is closed: let replies being sent go out first.
+        if not await in_flight.wait_idle(SHUTDOWN_GRACE_SECONDS):
+            log.warning("stopping with updates still being handled")
         for worker in workers:
             await worker.stop()
 

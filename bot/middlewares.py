@@ -51,6 +51,38 @@ class UpdateLogMiddleware(BaseMiddleware):
             )
 
 
+class InFlightUpdates(BaseMiddleware):
+    """Outer middleware on updates: counts those being handled, so a shutdown can wait for them.
+
+    On SIGINT/SIGTERM aiogram's polling stops and closes the bot's session without waiting for
+    the update tasks it started: a reply being sent at that moment would fail and be lost.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self._count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._count -= 1
+            if not self._count:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """True once no update is being handled; False if some still are after `timeout`."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
 class HandlerNameMiddleware(BaseMiddleware):
     """Inner middleware: tells the update log which handler took the event."""
 

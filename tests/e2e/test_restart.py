@@ -7,6 +7,7 @@ from sandbox.client import SandboxClient
 from tests.e2e.conftest import StartBot
 from tests.e2e.harness import FAST_TIMINGS, BotProcess
 from tests.e2e.journey import IVANOV, new_citizen
+from tests.fixtures_scans import make_jpeg
 
 
 async def test_restart_between_passport_number_and_scan_continues_the_dialog(
@@ -57,3 +58,26 @@ async def test_application_submitted_before_a_restart_is_processed_after_it(
     await c.user.wait_for(lambda m: "document" in m, timeout=15)
     [row] = bot.query("SELECT status FROM applications")
     assert row["status"] == "ready"
+
+
+async def test_stopping_lets_the_updates_being_handled_finish(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    people = [await new_citizen(client, texts, user_id=7100 + n) for n in range(4)]
+    for c in people:
+        await c.consent()
+        await c.login(IVANOV)
+        await c.reason()
+        await c.passport(IVANOV)
+    start = await client.last_seq()
+    scan = make_jpeg(6000, 4000, quality=95)  # large enough to take a while to check
+    for c in people:
+        await c.user.send_document(scan, "scan.jpg", "image/jpeg")
+    # The bot shows "typing..." while it downloads and checks a scan: stop it right then.
+    await client.wait_event("chat_action", after=start)
+    await bot.stop()
+    assert "Traceback" not in bot.log(), bot.log()
+    for c in people:
+        texts_after = [m.get("text", "") for m in await c.user.messages()]
+        assert any(c.snippet("scan.accepted") in text for text in texts_after), texts_after
+        assert any(c.snippet("restore.delivery.prompt") in text for text in texts_after)
