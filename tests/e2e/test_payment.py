@@ -154,3 +154,19 @@ async def test_double_tap_on_submit_with_a_fee_sends_one_invoice_and_submits_not
     await c.expect("summary.submitted")
     [row] = bot.query("SELECT fee_paid_kopecks FROM applications")
     assert row["fee_paid_kopecks"] == 15000
+
+
+async def test_cancel_while_the_invoice_waits_submits_nothing_and_keeps_no_scan(
+    start_bot: StartBot, client: SandboxClient, texts: Texts
+) -> None:
+    bot = await start_bot(FEE)
+    c = await new_citizen(client, texts)
+    await c.to_delivery(IVANOV)
+    await c.choose_post()
+    invoice = await invoice_after_submit(c)
+    await c.user.send_command("/cancel")
+    await c.expect("cancel.done")
+    refused = await c.user.pay(invoice["message_id"])
+    assert not refused["ok"]
+    assert bot.query("SELECT id FROM applications") == []
+    assert bot.stored_files() == []
