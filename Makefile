@@ -19,7 +19,7 @@ test: $(STAMP)
 	./scripts/install-browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 3
 
 bench: $(STAMP)
 	$(BIN)/python bench/hot_path.py

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from bot.i18n import Texts, create_texts
 from sandbox.client import SandboxClient
 from sandbox.emulator import Emulator
+from tests.e2e.forkserver import ForkServer
 from tests.e2e.harness import BotProcess
 
 StartBot = Callable[..., Awaitable[BotProcess]]
@@ -34,12 +35,21 @@ async def client(emulator: Emulator) -> AsyncIterator[SandboxClient]:
         yield sandbox
 
 
+@pytest.fixture(scope="session")
+def forkserver() -> Iterator[ForkServer]:
+    server = ForkServer()
+    yield server
+    server.close()
+
+
 @pytest.fixture
-async def start_bot(emulator: Emulator, tmp_path: Path) -> AsyncIterator[StartBot]:
+async def start_bot(
+    emulator: Emulator, tmp_path: Path, forkserver: ForkServer
+) -> AsyncIterator[StartBot]:
     processes: list[BotProcess] = []
 
     async def start(env: Mapping[str, str] | None = None) -> BotProcess:
-        process = BotProcess(emulator, tmp_path / "data", env)
+        process = BotProcess(emulator, tmp_path / "data", env, forkserver=forkserver)
         await process.start()
         processes.append(process)
         return process

@@ -1,8 +1,10 @@
-"""Runs the unmodified bot (`python -m bot`) as a subprocess against the emulator."""
+"""Runs the unmodified bot against the emulator: `python -m bot` as a subprocess, or its entry
+point forked from a pre-imported interpreter (tests/e2e/forkserver.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.emulator import Emulator
+from tests.e2e.forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAE-e2e-TOKEN"
@@ -78,11 +81,23 @@ async def run_until_exit(env: Mapping[str, str], timeout: float = 30.0) -> Exit:
 
 
 class BotProcess:
-    def __init__(self, emulator: Emulator, data_dir: Path, env: Mapping[str, str] | None = None):
+    """The bot under test: `python -m bot` as a subprocess, or, given a fork server, the same
+    entry point forked from an interpreter that has done the imports already."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        data_dir: Path,
+        env: Mapping[str, str] | None = None,
+        *,
+        forkserver: ForkServer | None = None,
+    ):
         self.emulator = emulator
         self.data_dir = data_dir
         self.extra_env = dict(env or {})
+        self.forkserver = forkserver
         self.process: asyncio.subprocess.Process | None = None
+        self.pid: int | None = None
         self.log_path = data_dir / "bot.log"
 
     def environment(self) -> dict[str, str]:
@@ -93,37 +108,56 @@ class BotProcess:
         # A getUpdates call is recorded only when it returns (a long poll may wait seconds), so
         # readiness is the emulator seeing a new poll begin.
         polls_before = self.emulator.world.polling_generation
-        log = self.log_path.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=ROOT,
-            env=self.environment(),
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        log.close()
+        if self.forkserver is not None:
+            self.pid = self.forkserver.start(self.environment(), self.log_path)
+        else:
+            log = self.log_path.open("ab")
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=ROOT,
+                env=self.environment(),
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            self.pid = self.process.pid
+            log.close()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         # Ready once it polls for updates after setting its commands.
         while self.emulator.world.polling_generation <= polls_before:
-            if self.process.returncode is not None:
+            if self.exit_code() is not None:
                 raise RuntimeError(f"bot exited early:\n{self.log()}")
             if loop.time() > deadline:
                 raise TimeoutError(f"bot did not start polling:\n{self.log()}")
             await asyncio.sleep(0.05)
 
+    def exit_code(self) -> int | None:
+        if self.forkserver is not None and self.pid is not None:
+            return self.forkserver.exit_code(self.pid)
+        return self.process.returncode if self.process is not None else None
+
     async def stop(self, timeout: float = 15.0) -> int:
-        if self.process is None or self.process.returncode is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGINT)
-        try:
-            return await asyncio.wait_for(self.process.wait(), timeout)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-            raise
+        if self.pid is None:
+            return 0
+        code = self.exit_code()
+        if code is not None:
+            return code
+        os.kill(self.pid, signal.SIGINT)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (code := self.exit_code()) is None:
+            if loop.time() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                raise TimeoutError(f"bot did not stop:\n{self.log()}")
+            # The emulator runs on this loop: wait without blocking it.
+            if self.process is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.process.wait(), 0.05)
+            else:
+                await asyncio.sleep(0.05)
+        return code
 
     async def restart(self) -> None:
         await self.stop()
