@@ -113,7 +113,11 @@ def create_bot(settings: Settings) -> Bot:
 def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     delivery = Delivery(bot)
     policy_sender = PolicySender(
-        restoration=runtime.restoration, delivery=delivery, texts=runtime.texts, clock=runtime.clock
+        restoration=runtime.restoration,
+        delivery=delivery,
+        texts=runtime.texts,
+        clock=runtime.clock,
+        timezone=runtime.settings.timezone,
     )
     recent = RecentChats()
     bot.session.middleware(RecordBotMessages(recent))

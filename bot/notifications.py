@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from html import escape
 
 from aiogram import Bot
@@ -46,12 +46,12 @@ def reason_text(reason: str | None, texts: Texts, locale: str | None = None) -> 
     return escape(reason) if text == key else text
 
 
-def status_line(change: StatusChange, texts: Texts | None = None) -> str:
+def status_line(change: StatusChange, timezone: tzinfo, texts: Texts | None = None) -> str:
     texts = texts or Texts.get_current(no_error=False)  # type: ignore[assignment]
     assert isinstance(texts, Texts)
     line = texts.t(
         "status.history_line",
-        at=f"{change.at:%d.%m.%Y %H:%M}",
+        at=f"{change.at.astimezone(timezone):%d.%m.%Y %H:%M}",
         status=status_name(change.to_status, texts),
     )
     if change.reason:
@@ -69,11 +69,13 @@ class PolicySender:
         delivery: Delivery,
         texts: Texts,
         clock: Clock,
+        timezone: tzinfo,
     ) -> None:
         self.restoration = restoration
         self.delivery = delivery
         self.texts = texts
         self.clock = clock
+        self.timezone = timezone
         self.labels: Mapping[str, str] = {
             key: texts.t(key, locale=POLICY_LOCALE) for key in POLICY_LABEL_KEYS
         }
@@ -98,7 +100,7 @@ class PolicySender:
             render_policy_pdf,
             person,
             application_number=application.number,
-            issued_on=self.clock.now().date(),
+            issued_on=self.clock.now().astimezone(self.timezone).date(),
             labels=self.labels,
         )
         document = BufferedInputFile(pdf, filename=f"polis-oms-{person.enp[-4:]}.pdf")

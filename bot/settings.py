@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     support_chat_id: int | None = None
     operator_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     default_locale: Literal["ru", "en"] = "ru"
+    # Dates and times shown to people (status history, the policy's issue date).
+    timezone: ZoneInfo = ZoneInfo("Europe/Moscow")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     support_email: str = "support@example.org"

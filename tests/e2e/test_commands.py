@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -99,6 +101,21 @@ async def test_status_lists_each_change_with_its_date(
     for status in ("submitted", "processing", "approved", "ready"):
         name = re.escape(c.t(f"status.name.{status}"))
         assert re.search(rf"^\d\d\.\d\d\.\d{{4}} \d\d:\d\d — {name}$", reply, re.M), reply
+
+
+async def test_status_times_are_in_the_configured_time_zone(
+    start_bot: StartBot, client: SandboxClient, texts: Texts
+) -> None:
+    zone = ZoneInfo("Asia/Vladivostok")  # UTC+10: far enough from UTC to tell them apart
+    await start_bot({"TIMEZONE": "Asia/Vladivostok"})
+    c = await new_citizen(client, texts)
+    await completed(c)
+    await c.user.send_command("/status")
+    reply = message_text(await c.expect("status.application"))
+    shown = re.search(r"^(\d\d\.\d\d\.\d{4} \d\d:\d\d) — ", reply, re.M)
+    assert shown is not None, reply
+    at = datetime.strptime(shown.group(1), "%d.%m.%Y %H:%M").replace(tzinfo=zone)
+    assert abs(datetime.now(zone) - at) < timedelta(minutes=3)
 
 
 async def test_policy_before_completion_says_there_is_none(

@@ -90,7 +90,9 @@ async def lang_chosen(
 
 
 @router.message(Command("status"))
-async def status_command(message: Message, restoration: RestorationService) -> None:
+async def status_command(
+    message: Message, restoration: RestorationService, settings: Settings
+) -> None:
     assert message.from_user is not None
     views = await restoration.applications_of(message.from_user.id)
     if not views:
@@ -99,7 +101,7 @@ async def status_command(message: Message, restoration: RestorationService) -> N
     blocks = []
     for view in views:
         lines = [t("status.application", number=view.application.number)]
-        lines.extend(status_line(change) for change in view.history)
+        lines.extend(status_line(change, settings.timezone) for change in view.history)
         blocks.append("\n".join(lines))
     await message.answer("\n\n".join(blocks))
 
