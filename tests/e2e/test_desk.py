@@ -286,3 +286,34 @@ async def test_uninvited_group_is_left(
             break
         await asyncio.sleep(0.05)
     assert emulator.calls("leaveChat")[0].params["chat_id"] == -4009999999
+
+
+async def test_operator_marks_a_paper_copy_ready_for_pickup(
+    start_bot: StartBot, client: SandboxClient, texts: Texts
+) -> None:
+    group = await client.forum_group(chat_id=SUPPORT_CHAT, title="Support")
+    olga = await group.member(OLGA, "Olga")
+    bot = await start_bot(
+        {
+            "SUPPORT_CHAT_ID": str(SUPPORT_CHAT),
+            "OPERATOR_IDS": str(OLGA),
+            "CHECK_DELAY_SECONDS": "3600",
+            "PAPER_PRINT_DELAY_SECONDS": "3600",  # printing waits: the operator says when
+        }
+    )
+    user = await client.user(user_id=7102, first_name="Ivan", language_code="ru")
+    desk = Desk(bot, group, olga, olga, olga, Citizen(user, texts), texts)
+    await desk.citizen.to_delivery(IVANOV)
+    await desk.citizen.choose_pickup()
+    await desk.citizen.submit()
+    thread = await ask_operator(desk)
+    await desk.in_topic(
+        lambda m: desk.t("desk.button.approve") in str(m.get("reply_markup")), thread
+    )
+    await olga.press(desk.t("desk.button.approve"), thread_id=thread)
+    await desk.citizen.wait_status("approved")
+    ready = desk.t("desk.button.ready_for_pickup")
+    await desk.in_topic(lambda m: ready in str(m.get("reply_markup")), thread)  # the card follows
+    await olga.press(ready, thread_id=thread)
+    await desk.citizen.wait_status("ready_for_pickup")
+    assert desk.audit_actors().count("operator:2001") == 3  # processing, approved, handed over
