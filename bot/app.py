@@ -13,7 +13,14 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.strategy import FSMStrategy
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
+from aiogram.types import (
+    BotCommandScopeUnion,
+)
 
 from bot.delivery import Delivery
 from bot.desk.history import RecentChats, RecordBotMessages, RecordCitizenMessages
@@ -43,6 +50,7 @@ from storage.vault import DiskFileVault
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
 COMMANDS = ("start", "status", "policy", "profile", "help", "operator", "lang", "cancel")
+DESK_COMMANDS = ("templates", "release")
 
 
 @dataclass
@@ -181,7 +189,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     )
 
     async def on_startup() -> None:
-        await set_commands(bot, runtime.texts)
+        await set_commands(bot, runtime.texts, runtime.settings.support_chat_id)
         for worker in workers:
             worker.start()
 
@@ -197,16 +205,21 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     return dp
 
 
-async def set_commands(bot: Bot, texts: Texts) -> None:
-    """The command menu in both languages (and the default one, for other languages)."""
-    for locale in (None, *LOCALES):
-        commands = [
-            BotCommand(
-                command=name,
-                description=texts.t(f"command.{name}", locale=locale or texts.default_locale),
-            )
-            for name in COMMANDS
-        ]
-        await bot.set_my_commands(
-            commands, scope=BotCommandScopeAllPrivateChats(), language_code=locale
-        )
+async def set_commands(bot: Bot, texts: Texts, support_chat_id: int | None) -> None:
+    """The command menus in both languages (and the default one, for other languages):
+    citizens' in private chats, operators' in the support chat."""
+    menus: list[tuple[BotCommandScopeUnion, tuple[str, ...]]] = [
+        (BotCommandScopeAllPrivateChats(), COMMANDS)
+    ]
+    if support_chat_id is not None:
+        menus.append((BotCommandScopeChat(chat_id=support_chat_id), DESK_COMMANDS))
+    for scope, names in menus:
+        for locale in (None, *LOCALES):
+            commands = [
+                BotCommand(
+                    command=name,
+                    description=texts.t(f"command.{name}", locale=locale or texts.default_locale),
+                )
+                for name in names
+            ]
+            await bot.set_my_commands(commands, scope=scope, language_code=locale)

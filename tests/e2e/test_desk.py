@@ -317,3 +317,12 @@ async def test_operator_marks_a_paper_copy_ready_for_pickup(
     await olga.press(ready, thread_id=thread)
     await desk.citizen.wait_status("ready_for_pickup")
     assert desk.audit_actors().count("operator:2001") == 3  # processing, approved, handed over
+
+
+async def test_operators_get_their_own_command_menu(desk: Desk, emulator: Emulator) -> None:
+    scopes = {
+        (str(call.params.get("scope")), call.params.get("language_code"))
+        for call in emulator.calls("setMyCommands")
+        if call.ok
+    }
+    assert any(str(SUPPORT_CHAT) in scope and language == "ru" for scope, language in scopes)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import COMMANDS
+from bot.app import COMMANDS, DESK_COMMANDS
 from bot.desk.templates import REJECTION_CODES, TEMPLATES
 from bot.dialogs.restoration import STEPS, Restoration
 from bot.i18n import LOCALES, load_catalog
@@ -41,7 +41,7 @@ def keys_used_in_code() -> set[str]:
     keys.update(f"invalid.{code.value}" for code in InvalidInput)
     keys.update(f"scan.error.{p.value}" for p in ScanProblem)
     keys.update(f"rejection.{r.value}" for r in RejectionReason)
-    keys.update(f"command.{name}" for name in COMMANDS)
+    keys.update(f"command.{name}" for name in (*COMMANDS, *DESK_COMMANDS))
     keys.update(POLICY_LABEL_KEYS)
     keys.update(step.prompt for step in STEPS)
     keys.update(step.hint for step in STEPS)
