@@ -17,8 +17,6 @@ from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
-)
-from aiogram.types import (
     BotCommandScopeUnion,
 )
 
