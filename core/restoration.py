@@ -252,10 +252,10 @@ class RestorationService:
         completed = [a for a in applications if a.status in _COMPLETED]
         return max(completed, key=lambda a: (a.updated_at, a.id), default=None)
 
-    async def was_submitted(self, idempotency_key: str) -> bool:
-        """Whether the journey with this key became an application (which then owns its scan)."""
+    async def submitted(self, idempotency_key: str) -> Application | None:
+        """The application the journey with this key became, if any (it then owns its scan)."""
         async with self._uow_factory() as uow:
-            return await uow.applications.get_by_idempotency_key(idempotency_key) is not None
+            return await uow.applications.get_by_idempotency_key(idempotency_key)
 
     async def person_for(self, application: Application) -> InsuredPerson | None:
         return self._register.by_enp(application.enp)

@@ -54,6 +54,23 @@ def _thread_of(message: dict[str, Any]) -> int:
     return 1
 
 
+def _photo(data: bytes, caption: str | None, **extra: object) -> dict[str, Any]:
+    return {"kind": "photo", "data_b64": _b64(data), "caption": caption, **extra}
+
+
+def _document(
+    data: bytes, file_name: str, mime_type: str | None, caption: str | None, **extra: object
+) -> dict[str, Any]:
+    return {
+        "kind": "document",
+        "data_b64": _b64(data),
+        "file_name": file_name,
+        "mime_type": mime_type,
+        "caption": caption,
+        **extra,
+    }
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -435,7 +452,7 @@ class UserHandle(_ChatHandle):
         )
 
     async def send_photo(self, data: bytes, caption: str | None = None) -> dict[str, Any]:
-        body = await self._post({"kind": "photo", "data_b64": _b64(data), "caption": caption})
+        body = await self._post(_photo(data, caption))
         message: dict[str, Any] = body["message"]
         return message
 
@@ -446,15 +463,7 @@ class UserHandle(_ChatHandle):
         mime_type: str | None = None,
         caption: str | None = None,
     ) -> dict[str, Any]:
-        body = await self._post(
-            {
-                "kind": "document",
-                "data_b64": _b64(data),
-                "file_name": file_name,
-                "mime_type": mime_type,
-                "caption": caption,
-            }
-        )
+        body = await self._post(_document(data, file_name, mime_type, caption))
         message: dict[str, Any] = body["message"]
         return message
 
@@ -757,9 +766,7 @@ class MemberHandle:
     async def send_photo(
         self, data: bytes, caption: str | None = None, thread_id: int | None = None
     ) -> dict[str, Any]:
-        body = await self._post(
-            {"kind": "photo", "data_b64": _b64(data), "caption": caption, "thread_id": thread_id}
-        )
+        body = await self._post(_photo(data, caption, thread_id=thread_id))
         message: dict[str, Any] = body["message"]
         return message
 
@@ -771,16 +778,7 @@ class MemberHandle:
         caption: str | None = None,
         thread_id: int | None = None,
     ) -> dict[str, Any]:
-        body = await self._post(
-            {
-                "kind": "document",
-                "data_b64": _b64(data),
-                "file_name": file_name,
-                "mime_type": mime_type,
-                "caption": caption,
-                "thread_id": thread_id,
-            }
-        )
+        body = await self._post(_document(data, file_name, mime_type, caption, thread_id=thread_id))
         message: dict[str, Any] = body["message"]
         return message
 

@@ -229,6 +229,6 @@ async def discard_draft_scan(
     only while the check needs it). A submitted journey's scan belongs to its application."""
     if answers.scan_name is None:
         return
-    if answers.run_id is not None and await restoration.was_submitted(answers.run_id):
+    if answers.run_id is not None and await restoration.submitted(answers.run_id) is not None:
         return
     await vault.delete(answers.scan_name)

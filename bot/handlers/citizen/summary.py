@@ -109,11 +109,11 @@ async def submit(
     if current != Restoration.summary.state:
         # A second tap, or a retry: the idempotency key finds the first application. A tap that
         # races an invoice (not paid yet) or a correction must not submit anything.
-        if not await restoration.was_submitted(draft.idempotency_key):
+        application = await restoration.submitted(draft.idempotency_key)
+        if application is None:
             key = "hint.payment" if current == Restoration.payment.state else "hint.stale_button"
             await query.answer(t(key), show_alert=True)
             return
-        application = await restoration.submit(draft)
         await query.answer(
             t("summary.already_submitted", number=application.number), show_alert=True
         )

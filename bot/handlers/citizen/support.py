@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from html import escape
 
 from aiogram import F, Router
@@ -55,9 +56,15 @@ async def ask_for_operator(
     await desk.open(user.id, user.first_name, reason_key="desk.reason.asked")
 
 
+@cache
+def operator_labels(texts: Texts) -> frozenset[str]:
+    # Checked on every private text message: look the labels up once, not per update.
+    return frozenset(texts.t("button.operator", locale=code) for code in LOCALES)
+
+
 async def operator_button_text(message: Message, texts: Texts) -> bool:
     """The reply-keyboard button "contact an operator" (shown beside "share my phone")."""
-    return message.text in (texts.t("button.operator", locale=code) for code in LOCALES)
+    return message.text in operator_labels(texts)
 
 
 @router.message(Command("operator"))
