@@ -249,6 +249,14 @@ class SandboxClient:
             "POST", "/faults", json={"method": method, "kind": "drop", "times": times}
         )
 
+    async def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The bot's next ``times`` calls of ``method`` are answered ``seconds`` late."""
+        await self.request(
+            "POST",
+            "/faults",
+            json={"method": method, "kind": "delay", "seconds": seconds, "times": times},
+        )
+
     async def commands(
         self, scope: str = "default", language_code: str = ""
     ) -> list[dict[str, Any]]:

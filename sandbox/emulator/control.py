@@ -146,8 +146,11 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
         body = await _body(request)
         method = str(body["method"])
         times = int(body.get("times", 1))
-        if body.get("kind", "status") == "drop":
+        kind = body.get("kind", "status")
+        if kind == "drop":
             emu.drop_next(method, times)
+        elif kind == "delay":
+            emu.delay_next(method, float(body.get("seconds", 1.0)), times)
         else:
             emu.fail_next(
                 method,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal["status", "drop"]
+FaultKind = Literal["status", "drop", "delay"]
 
 
 @dataclass
@@ -14,6 +14,7 @@ class Fault:
     status: int = 429
     retry_after: int = 1
     description: str | None = None
+    seconds: float = 0.0  # "delay": answer normally, this much later
 
 
 @dataclass

@@ -201,6 +201,11 @@ class Emulator:
         """The next ``times`` calls of ``method`` get their connection closed with no answer."""
         self.faults.add(method, Fault("drop"), times)
 
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are answered normally, ``seconds`` later
+        (a slow network or a slow Telegram), so tests can act while the bot waits."""
+        self.faults.add(method, Fault("delay", seconds=seconds), times)
+
     def commands(self, scope: str = "default", language_code: str = "") -> list[dict[str, Any]]:
         """Commands set for a scope key (``default``, ``chat:<id>``, ...) and language."""
         return [dict(c) for c in self.world.commands.get((scope, language_code), [])]
@@ -241,7 +246,9 @@ class Emulator:
         params = Params(values, files)
         call = self._new_call(method, params)
         fault = self.faults.take(method)
-        if fault is not None:
+        if fault is not None and fault.kind == "delay":
+            await asyncio.sleep(fault.seconds)
+        elif fault is not None:
             return self._apply_fault(request, call, fault)
         handler = METHODS.get(raw_method.lower())
         if handler is None:
