@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -23,8 +24,11 @@ from aiogram.types import (
 from bot.delivery import Delivery
 from bot.desk.history import RecentChats, RecordBotMessages, RecordCitizenMessages
 from bot.desk.service import OperatorDesk
+from bot.dialogs.control import CitizenDialogs
+from bot.dialogs.flow import Dialog
 from bot.handlers import get_routers
 from bot.i18n import LOCALES, Texts, create_texts
+from bot.locks import DialogLocks
 from bot.middlewares import (
     HandlerNameMiddleware,
     InFlightUpdates,
@@ -32,12 +36,16 @@ from bot.middlewares import (
     PerUserOrderMiddleware,
     UpdateLogMiddleware,
 )
-from bot.notifications import OutboxWorker, PolicySender
+from bot.notifications import CitizenNotices, PolicySender
 from bot.settings import Settings
 from bot.workers import PeriodicTask
 from core.clock import SystemClock
-from core.ports import Clock, FileVault, PickupOffices, RegisterLookup, UnitOfWorkFactory
-from core.restoration import ProcessingTimings, RestorationService
+from core.delivery_methods import ProcessingTimings
+from core.desk import SupportDesk
+from core.models import NotificationKind
+from core.outbox import OutboxDispatcher, Sender
+from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
+from core.restoration import RestorationService
 from storage.database import Database
 from storage.fsm import SqliteFsmStorage
 from storage.offices import load_offices
@@ -61,7 +69,7 @@ class Runtime:
     register: RegisterLookup
     offices: PickupOffices
     vault: FileVault
-    uow_factory: UnitOfWorkFactory
+    uow_factory: SqliteUnitOfWorkFactory
     restoration: RestorationService
     fsm_storage: BaseStorage
     database: Database | None = None
@@ -84,6 +92,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         uow_factory=uow_factory,
         register=register,
         clock=clock,
+        desk_enabled=settings.support_chat_id is not None,
         timings=ProcessingTimings(
             check_delay=settings.timing("check"),
             step_delay=settings.timing("step"),
@@ -117,13 +126,31 @@ def create_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
+    settings = runtime.settings
     delivery = Delivery(bot)
+    locks = DialogLocks()
+    dialog = Dialog(register=runtime.register, offices=runtime.offices)
+    dialogs = CitizenDialogs(
+        bot_id=bot.id,
+        storage=runtime.fsm_storage,
+        locks=locks,
+        dialog=dialog,
+        delivery=delivery,
+        texts=runtime.texts,
+        uow_factory=runtime.uow_factory,
+    )
+    support = SupportDesk(
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        dialogs=dialogs,
+        enabled=settings.support_chat_id is not None,
+    )
     policy_sender = PolicySender(
         restoration=runtime.restoration,
         delivery=delivery,
         texts=runtime.texts,
         clock=runtime.clock,
-        timezone=runtime.settings.timezone,
+        timezone=settings.timezone,
     )
     recent = RecentChats()
     bot.session.middleware(RecordBotMessages(recent))
@@ -132,31 +159,42 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         delivery=delivery,
         uow_factory=runtime.uow_factory,
         restoration=runtime.restoration,
+        support=support,
+        dialogs=dialogs,
         register=runtime.register,
-        offices=runtime.offices,
-        fsm_storage=runtime.fsm_storage,
         texts=runtime.texts,
-        settings=runtime.settings,
+        settings=settings,
         recent=recent,
-        clock=runtime.clock,
     )
-    outbox = OutboxWorker(
-        bot=bot,
-        desk=desk,
+    notices = CitizenNotices(
         uow_factory=runtime.uow_factory,
         restoration=runtime.restoration,
         delivery=delivery,
-        policy_sender=policy_sender,
         texts=runtime.texts,
-        clock=runtime.clock,
         offices=runtime.offices,
+    )
+    # Each outbox kind and its sender: a new kind of notification is one entry here.
+    senders: dict[NotificationKind, Sender] = {
+        NotificationKind.STATUS_CHANGED: notices.status_changed,
+        NotificationKind.POLICY_DOCUMENT: policy_sender.send_row,
+        NotificationKind.OPERATOR_JOINED: notices.operator_joined,
+        NotificationKind.DESK_CARD: desk.send_card,
+        NotificationKind.DESK_NOTE: desk.send_note,
+    }
+    outbox = OutboxDispatcher(
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        senders=senders,
+        payload_retention=timedelta(days=settings.outbox_retention_days),
     )
     dp = Dispatcher(
         storage=runtime.fsm_storage,
         # Operators act per topic (e.g. typing a rejection reason); private chats have no topic.
         fsm_strategy=FSMStrategy.USER_IN_TOPIC,
         desk=desk,
-        settings=runtime.settings,
+        support=support,
+        dialog=dialog,
+        settings=settings,
         clock=runtime.clock,
         register=runtime.register,
         offices=runtime.offices,
@@ -168,7 +206,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(UpdateLogMiddleware())
-    dp.update.outer_middleware(PerUserOrderMiddleware())
+    dp.update.outer_middleware(PerUserOrderMiddleware(locks))
     LocaleMiddleware(runtime.texts).setup(dp)
     dp.message.outer_middleware(RecordCitizenMessages(recent))
     for observer in (
@@ -181,10 +219,14 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         observer.middleware(HandlerNameMiddleware())
     dp.include_routers(*get_routers(runtime.settings.support_chat_id))
 
+    sender = PeriodicTask("outbox", outbox.drain, interval=0.5)
     workers = (
         PeriodicTask("processing", runtime.restoration.process_due, interval=0.5),
-        PeriodicTask("outbox", outbox.drain, interval=0.5),
+        sender,
+        PeriodicTask("outbox-payloads", outbox.clear_old_payloads, interval=3600),
     )
+    # A commit that queued notifications wakes the sender instead of waiting for its tick.
+    runtime.uow_factory.after_outbox_commit = sender.wake
 
     async def on_startup() -> None:
         await set_commands(bot, runtime.texts, runtime.settings.support_chat_id)

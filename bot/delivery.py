@@ -23,16 +23,10 @@ from aiogram.exceptions import (
 from aiogram.methods import TelegramMethod
 from aiolimiter import AsyncLimiter
 
+from core.errors import DeliveryFailed, RecipientUnreachable
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class RecipientUnreachable(Exception):
-    """The user blocked the bot or the chat is gone: retrying will not help."""
-
-
-class DeliveryFailed(Exception):
-    """Retries are exhausted; the caller records it (never dropped silently)."""
 
 
 class Delivery:

@@ -12,11 +12,12 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
 
 from bot.dialogs.answers import Answers, answers_from
 from bot.i18n import Texts
+from bot.locks import DialogLocks
 
 log = logging.getLogger("bot.updates")
 
@@ -96,30 +97,22 @@ class HandlerNameMiddleware(BaseMiddleware):
 
 
 class PerUserOrderMiddleware(BaseMiddleware):
-    """Handles one user's updates one at a time, in order, while different users run in parallel.
-
-    Polling handles updates as concurrent tasks; without this, two parts of an album or a double
-    tap could read and write the same dialog state at once.
+    """Handles one dialog's updates one at a time, in order, while different users run in
+    parallel. Polling handles updates as concurrent tasks; without this, two parts of an album
+    or a double tap could read and write the same dialog state at once. Keyed like the FSM
+    (chat and user), so an operator in the support chat never waits for their own private chat.
     """
 
-    def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiters: dict[int, int] = {}
+    def __init__(self, locks: DialogLocks) -> None:
+        self._locks = locks
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        key = user.id
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiters[key] = self._waiters.get(key, 0) + 1
-        try:
-            async with lock:
-                return await handler(event, data)
-        finally:
-            self._waiters[key] -= 1
-            if not self._waiters[key]:
-                del self._waiters[key], self._locks[key]
+        chat: Chat | None = data.get("event_chat")
+        async with self._locks.hold((chat.id if chat else user.id, user.id)):
+            return await handler(event, data)
 
 
 class LocaleMiddleware(I18nMiddleware):

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     post_delay_seconds: float = Field(default=5.0, ge=0)
     pickup_delay_seconds: float = Field(default=5.0, ge=0)
 
+    # Delivered outbox rows keep their outcome; their payloads (ids only) are cleared after this.
+    outbox_retention_days: float = Field(default=7.0, ge=0)
+
     # Restoring a policy is free by law; a deployer may charge for a paper extra only.
     paper_fee_rub: Decimal = Field(default=Decimal(0), ge=0, max_digits=9, decimal_places=2)
     payment_provider_token: SecretStr | None = None

@@ -41,3 +41,16 @@ class DuplicateApplication(DomainError):
     def __init__(self, idempotency_key: str) -> None:
         super().__init__("an application with this idempotency key already exists")
         self.idempotency_key = idempotency_key
+
+
+class RecipientUnreachable(DomainError):
+    """The chat refuses messages for good (the user blocked the bot, the bot left the group):
+    retrying will not help."""
+
+
+class DeliveryFailed(DomainError):
+    """A send failed after its retries; the caller records it (never dropped silently)."""
+
+
+class NotOperatorsCase(DomainError):
+    """A desk action names an application that is not the conversation's citizen's."""

@@ -189,14 +189,33 @@ class StatusChange:
     reason: str | None = None
 
 
+class Audience(StrEnum):
+    """Who an outbox row speaks to. Rows of one audience and chat are sent in order; a failing
+    row holds back only those, never the other audience's (a broken support chat never delays
+    a citizen's status push)."""
+
+    CITIZEN = "citizen"  # the citizen's private chat; chat_id is theirs
+    DESK = "desk"  # the citizen's topic in the support chat; chat_id is the citizen's too
+
+
 class NotificationKind(StrEnum):
-    STATUS_CHANGED = "status_changed"
-    POLICY_DOCUMENT = "policy_document"
+    STATUS_CHANGED = "status_changed"  # payload: application_id, status
+    POLICY_DOCUMENT = "policy_document"  # payload: application_id
+    OPERATOR_JOINED = "operator_joined"  # the citizen is told who took the conversation
+    DESK_CARD = "desk_card"  # the topic's title and card follow the citizen's state
+    DESK_NOTE = "desk_note"  # payload: note (a locale key); opens the topic when needed
+
+    @property
+    def audience(self) -> Audience:
+        return Audience.DESK if self.value.startswith("desk_") else Audience.CITIZEN
 
 
 @dataclass(slots=True)
 class Notification:
-    """An outbox row: written in the transaction that caused it, sent after commit."""
+    """An outbox row: written in the transaction that caused it, sent after commit.
+
+    The payload holds ids and codes only, never personal data: the sender reads the rest from
+    the current records when it sends (and an erased record means nothing to send)."""
 
     chat_id: int
     kind: NotificationKind
@@ -204,3 +223,4 @@ class Notification:
     id: int | None = None
     attempts: int = 0
     not_before: datetime | None = None
+    created_at: datetime | None = None

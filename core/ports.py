@@ -96,19 +96,29 @@ class CitizenRepository(Protocol):
 class Outbox(Protocol):
     """Notifications written in the same transaction as the change that caused them."""
 
-    async def add(self, notification: Notification) -> None: ...
+    async def add(self, notification: Notification) -> None:
+        """Queue a row (sets its id); the unit of work wakes the sender after commit."""
+        ...
 
     async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
         """Neither sent nor failed, not_before None or come; ordered by id."""
         ...
 
-    async def mark_sent(self, notification_id: int) -> None: ...
+    async def mark_sent(
+        self, notification_id: int, *, at: datetime, message_id: int | None
+    ) -> None:
+        """Count the attempt and record the Telegram message the row became."""
+        ...
 
-    async def postpone(self, notification_id: int, not_before: datetime) -> None:
+    async def postpone(self, notification_id: int, not_before: datetime, error: str) -> None:
         """Count an attempt and retry after not_before."""
         ...
 
-    async def mark_failed(self, notification_id: int, error: str) -> None: ...
+    async def mark_failed(self, notification_id: int, error: str, *, at: datetime) -> None: ...
+
+    async def clear_payloads(self, done_before: datetime) -> int:
+        """Empty the payloads of rows sent or given up before then; returns how many."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
+from core.delivery_methods import ProcessingTimings, policy_for
+from core.desk import call_operators, desk_row
 from core.errors import ApplicationNotFound, DuplicateApplication, IllegalTransition
 from core.models import (
     Application,
@@ -21,18 +23,11 @@ from core.models import (
     StoredFile,
 )
 from core.ports import Clock, RegisterLookup, UnitOfWork, UnitOfWorkFactory
-from core.workflow import SYSTEM_ACTOR, apply_transition, citizen_actor
+from core.workflow import SYSTEM_ACTOR, apply_transition, citizen_actor, operator_actor
 
 log = logging.getLogger(__name__)
 
 _S = ApplicationStatus
-
-# Outcome of an approved application per delivery method, chosen by the background step.
-_OUTCOME: dict[DeliveryMethod, ApplicationStatus] = {
-    DeliveryMethod.ELECTRONIC: _S.READY,
-    DeliveryMethod.PICKUP: _S.READY_FOR_PICKUP,
-    DeliveryMethod.POST: _S.SENT_BY_POST,
-}
 
 # Statuses after which the citizen's record is confirmed and the policy can be handed out again.
 _COMPLETED = frozenset({_S.READY, _S.READY_FOR_PICKUP, _S.SENT_BY_POST})
@@ -61,17 +56,6 @@ def rejection_code(reason: str | None) -> RejectionReason | None:
 
 
 @dataclass(frozen=True, slots=True)
-class ProcessingTimings:
-    """How long each automatic step waits. The defaults are demo values: a few seconds each."""
-
-    check_delay: timedelta = timedelta(seconds=5)
-    step_delay: timedelta = timedelta(seconds=3)
-    paper_print_delay: timedelta = timedelta(seconds=5)
-    post_delay: timedelta = timedelta(seconds=5)
-    pickup_delay: timedelta = timedelta(seconds=5)
-
-
-@dataclass(frozen=True, slots=True)
 class ApplicationView:
     """An application with its audit trail, oldest change first, for /status."""
 
@@ -87,11 +71,13 @@ class RestorationService:
         register: RegisterLookup,
         clock: Clock,
         timings: ProcessingTimings,
+        desk_enabled: bool = False,
     ) -> None:
         self._uow_factory = uow_factory
         self._register = register
         self._clock = clock
         self._timings = timings
+        self._desk_enabled = desk_enabled  # automatic rejections call the operators
 
     # --- commands -------------------------------------------------------------------------
 
@@ -118,7 +104,8 @@ class RestorationService:
                         actor=citizen_actor(draft.user_id),
                     )
                 )
-                await uow.outbox.add(_status_notification(application))
+                # The citizen's own reply announces the submission; operators' card follows.
+                await self._follow_on_desk(uow, application.user_id)
                 await uow.commit()
                 return application
         except DuplicateApplication:
@@ -137,38 +124,83 @@ class RestorationService:
         actor: str,
         reason: str | None = None,
         next_action_at: datetime | None = None,
+        owner: int | None = None,
     ) -> Application:
         """The one way to change a status: transition, audit row and notifications in one commit.
 
         next_action_at is when the background step acts next; None leaves it to people.
         Use scheduled_after() to hand the application back to the automatic processing.
+        owner, when given, must be the application's citizen (an operator acts in their topic).
         """
         async with self._uow_factory() as uow:
-            application = await uow.applications.get(application_id)
-            if application is None:
-                raise ApplicationNotFound(application_id)
+            application = await self._owned(uow, application_id, owner)
             await self._change(
                 uow, application, target, actor=actor, reason=reason, next_action_at=next_action_at
             )
             await uow.commit()
             return application
 
+    async def approve(self, application_id: int, *, owner: int, operator_id: int) -> Application:
+        """An operator approves: a new application goes through "processing" to "approved" in
+        one transaction (both audit rows), then back to the background step for the outcome."""
+        actor, now = operator_actor(operator_id), self._clock.now()
+        async with self._uow_factory() as uow:
+            application = await self._owned(uow, application_id, owner)
+            if application.status is _S.SUBMITTED:
+                await self._change(uow, application, _S.PROCESSING, actor=actor, at=now)
+            await self._change(
+                uow,
+                application,
+                _S.APPROVED,
+                actor=actor,
+                next_action_at=self.scheduled_after(_S.APPROVED, application.delivery),
+                at=now,
+            )
+            await uow.commit()
+            return application
+
+    async def reject(
+        self, application_id: int, *, owner: int, operator_id: int, reason: str
+    ) -> Application:
+        return await self.change_status(
+            application_id,
+            _S.REJECTED,
+            actor=operator_actor(operator_id),
+            reason=reason,
+            owner=owner,
+        )
+
+    async def hand_over(self, application_id: int, *, owner: int, operator_id: int) -> Application:
+        """An operator marks the paper copy posted or ready at the office."""
+        async with self._uow_factory() as uow:
+            application = await self._owned(uow, application_id, owner)
+            policy = policy_for(application.delivery)
+            if not policy.handed_over_by_operator:
+                raise IllegalTransition(application.status, policy.outcome)
+            actor = operator_actor(operator_id)
+            await self._change(uow, application, policy.outcome, actor=actor)
+            await uow.commit()
+            return application
+
+    async def confirm_identity(self, user_id: int, *, locale: str, phone: str, enp: str) -> None:
+        """Login confirmed: remember whose register record this citizen is (the check later
+        compares the application with it). Creates the profile if it is missing."""
+        async with self._uow_factory() as uow:
+            citizen = await uow.citizens.get(user_id) or Citizen(user_id=user_id, locale=locale)
+            citizen.phone, citizen.enp = phone, enp
+            await uow.citizens.save(citizen)
+            await uow.commit()
+
     def scheduled_after(
         self, status: ApplicationStatus, delivery: DeliveryMethod
     ) -> datetime | None:
         """When the background step acts on an application that has just entered status."""
         now = self._clock.now()
-        t = self._timings
         match status:
             case _S.SUBMITTED | _S.PROCESSING:
-                return now + t.check_delay
-            case _S.APPROVED if delivery is DeliveryMethod.ELECTRONIC:
-                return now + t.step_delay
-            case _S.APPROVED if delivery is DeliveryMethod.PICKUP:
-                # No status marks "printed", so printing and the office's readiness add up.
-                return now + t.paper_print_delay + t.pickup_delay
+                return now + self._timings.check_delay
             case _S.APPROVED:
-                return now + t.paper_print_delay + t.post_delay
+                return now + policy_for(delivery).delay_after_approval(self._timings)
             case _:
                 return None
 
@@ -273,6 +305,20 @@ class RestorationService:
             raise DuplicateApplication(draft.idempotency_key)
         return existing
 
+    @staticmethod
+    async def _owned(uow: UnitOfWork, application_id: int, owner: int | None) -> Application:
+        application = await uow.applications.get(application_id)
+        if application is None or (owner is not None and application.user_id != owner):
+            raise ApplicationNotFound(application_id)
+        return application
+
+    async def _follow_on_desk(self, uow: UnitOfWork, user_id: int) -> None:
+        """The operators' topic title and card follow the citizen's applications."""
+        if self._desk_enabled and await uow.conversations.get(user_id) is not None:
+            await uow.outbox.add(
+                desk_row(user_id, NotificationKind.DESK_CARD, now=self._clock.now())
+            )
+
     async def _change(
         self,
         uow: UnitOfWork,
@@ -280,29 +326,38 @@ class RestorationService:
         target: ApplicationStatus,
         *,
         actor: str,
-        reason: str | None,
-        next_action_at: datetime | None,
+        reason: str | None = None,
+        next_action_at: datetime | None = None,
+        at: datetime | None = None,
     ) -> None:
-        change = apply_transition(
-            application, target, actor=actor, at=self._clock.now(), reason=reason
-        )
+        now = at or self._clock.now()
+        change = apply_transition(application, target, actor=actor, at=now, reason=reason)
         # A final status has nothing left to do automatically.
         application.next_action_at = None if target.is_final else next_action_at
         await uow.applications.update(application)
         await uow.audit.record(change)
-        await uow.outbox.add(_status_notification(application, reason=reason))
+        # Ids and codes only: the sender reads the rest from the records when it sends.
+        await uow.outbox.add(
+            self._citizen_row(application, NotificationKind.STATUS_CHANGED, status=target.value)
+        )
         if target is _S.READY:
-            await uow.outbox.add(
-                Notification(
-                    chat_id=application.chat_id,
-                    kind=NotificationKind.POLICY_DOCUMENT,
-                    payload={
-                        "application_id": application.id,
-                        "number": application.number,
-                        "enp": application.enp,
-                    },
-                )
+            await uow.outbox.add(self._citizen_row(application, NotificationKind.POLICY_DOCUMENT))
+        if self._desk_enabled and actor == SYSTEM_ACTOR and rejection_code(reason) is not None:
+            # An automatic rejection by the register check: operators should look at it.
+            await call_operators(
+                uow, application.user_id, name="", reason="desk.reason.rejected", now=now
             )
+        await self._follow_on_desk(uow, application.user_id)
+
+    def _citizen_row(
+        self, application: Application, kind: NotificationKind, **payload: object
+    ) -> Notification:
+        return Notification(
+            chat_id=application.chat_id,
+            kind=kind,
+            payload={"application_id": application.id, **payload},
+            created_at=self._clock.now(),
+        )
 
     async def _advance(self, application_id: int) -> bool:
         """One automatic step of one application; False when another instance got there first."""
@@ -324,7 +379,7 @@ class RestorationService:
                     target = _S.APPROVED if rejection is None else _S.REJECTED
                     reason = None if rejection is None else rejection.value
                 case _S.APPROVED:
-                    target = _OUTCOME[application.delivery]
+                    target = policy_for(application.delivery).outcome
                 case _:
                     # A final status should carry no next action; clear it so it stops coming due.
                     log.warning("application %s: final but scheduled", application_id)
@@ -360,16 +415,3 @@ class RestorationService:
         if person.passport != application.passport:
             return RejectionReason.PASSPORT_MISMATCH
         return None
-
-
-def _status_notification(application: Application, reason: str | None = None) -> Notification:
-    return Notification(
-        chat_id=application.chat_id,
-        kind=NotificationKind.STATUS_CHANGED,
-        payload={
-            "application_id": application.id,
-            "number": application.number,
-            "status": application.status.value,
-            "reason": reason,
-        },
-    )

@@ -29,6 +29,7 @@ class Conversation:
     card_message_id: int | None = None
     operator_id: int | None = None
     citizen_name: str = ""  # the Telegram first name, for the topic title
+    operator_name: str = ""  # the first name of the operator who has it, told to the citizen
 
     @property
     def is_open(self) -> bool:

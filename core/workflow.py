@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 
+from core.delivery_methods import METHOD_OF_OUTCOME
 from core.errors import IllegalTransition
 from core.models import Application, ApplicationStatus, DeliveryMethod, StatusChange
 
@@ -25,13 +26,7 @@ TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = MappingP
 
 # Each outcome of an approved application exists for one delivery method only: an electronic
 # application is never "sent by post", a posted one never "ready" in the chat.
-DELIVERY_OUTCOMES: Mapping[ApplicationStatus, DeliveryMethod] = MappingProxyType(
-    {
-        _S.READY: DeliveryMethod.ELECTRONIC,
-        _S.READY_FOR_PICKUP: DeliveryMethod.PICKUP,
-        _S.SENT_BY_POST: DeliveryMethod.POST,
-    }
-)
+DELIVERY_OUTCOMES: Mapping[ApplicationStatus, DeliveryMethod] = METHOD_OF_OUTCOME
 
 SYSTEM_ACTOR = "system"
 

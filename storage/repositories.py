@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -313,27 +313,33 @@ class SqliteCitizenRepository:
 class SqliteOutbox:
     """Every delivery outcome (sent, postponed, failed) counts one attempt."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, on_add: Callable[[], None] | None = None
+    ) -> None:
         self._connection = connection
+        self._on_add = on_add
 
     async def add(self, notification: Notification) -> None:
         cursor = await self._connection.execute(
-            "INSERT INTO outbox (chat_id, kind, payload, attempts, not_before)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (chat_id, kind, payload, attempts, not_before, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 notification.chat_id,
                 notification.kind.value,
                 json.dumps(notification.payload, ensure_ascii=False),
                 notification.attempts,
                 to_db_time_or_none(notification.not_before),
+                to_db_time_or_none(notification.created_at),
             ),
         )
         # Callers may want the id (to log or to mark it later) without reading the row back.
         notification.id = cursor.lastrowid
+        if self._on_add is not None:
+            self._on_add()
 
     async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
         async with self._connection.execute(
-            "SELECT id, chat_id, kind, payload, attempts, not_before FROM outbox"
+            "SELECT id, chat_id, kind, payload, attempts, not_before, created_at FROM outbox"
             " WHERE sent_at IS NULL AND failed_at IS NULL"
             " AND (not_before IS NULL OR not_before <= ?)"
             " ORDER BY id LIMIT ?",
@@ -348,28 +354,38 @@ class SqliteOutbox:
                 payload=_payload(row["payload"]),
                 attempts=row["attempts"],
                 not_before=from_db_time_or_none(row["not_before"]),
+                created_at=from_db_time_or_none(row["created_at"]),
             )
             for row in rows
         ]
 
-    async def mark_sent(self, notification_id: int) -> None:
+    async def mark_sent(
+        self, notification_id: int, *, at: datetime, message_id: int | None
+    ) -> None:
         await self._connection.execute(
-            f"UPDATE outbox SET sent_at = {_SQL_NOW}, attempts = attempts + 1 WHERE id = ?",
-            (notification_id,),
+            "UPDATE outbox SET sent_at = ?, message_id = ?, attempts = attempts + 1 WHERE id = ?",
+            (to_db_time(at), message_id, notification_id),
         )
 
-    async def postpone(self, notification_id: int, not_before: datetime) -> None:
+    async def postpone(self, notification_id: int, not_before: datetime, error: str) -> None:
         await self._connection.execute(
-            "UPDATE outbox SET not_before = ?, attempts = attempts + 1 WHERE id = ?",
-            (to_db_time(not_before), notification_id),
+            "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+            (to_db_time(not_before), error[:_MAX_ERROR_LENGTH], notification_id),
         )
 
-    async def mark_failed(self, notification_id: int, error: str) -> None:
+    async def mark_failed(self, notification_id: int, error: str, *, at: datetime) -> None:
         await self._connection.execute(
-            f"UPDATE outbox SET failed_at = {_SQL_NOW}, error = ?, attempts = attempts + 1"
-            " WHERE id = ?",
-            (error[:_MAX_ERROR_LENGTH], notification_id),
+            "UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+            (to_db_time(at), error[:_MAX_ERROR_LENGTH], notification_id),
         )
+
+    async def clear_payloads(self, done_before: datetime) -> int:
+        cursor = await self._connection.execute(
+            "UPDATE outbox SET payload = '{}' WHERE payload != '{}'"
+            " AND (sent_at <= ? OR failed_at <= ?)",
+            (to_db_time(done_before), to_db_time(done_before)),
+        )
+        return cursor.rowcount
 
 
 def _status_or_none(value: str | None) -> ApplicationStatus | None:

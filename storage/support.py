@@ -10,7 +10,8 @@ from core.support import Conversation, ConversationStatus, RelayDirection, Relay
 from storage.database import from_db_time, to_db_time
 
 _CONVERSATION_COLUMNS = (
-    "user_id, status, opened_at, thread_id, card_message_id, operator_id, citizen_name"
+    "user_id, status, opened_at, thread_id, card_message_id, operator_id, citizen_name,"
+    " operator_name"
 )
 
 
@@ -23,6 +24,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         card_message_id=row[4],
         operator_id=row[5],
         citizen_name=row[6],
+        operator_name=row[7],
     )
 
 
@@ -48,10 +50,11 @@ class SqliteConversations:
 
     async def save(self, conversation: Conversation) -> None:
         await self._db.execute(
-            f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, "
             "thread_id = excluded.thread_id, card_message_id = excluded.card_message_id, "
-            "operator_id = excluded.operator_id, citizen_name = excluded.citizen_name",
+            "operator_id = excluded.operator_id, citizen_name = excluded.citizen_name, "
+            "operator_name = excluded.operator_name",
             (
                 conversation.user_id,
                 conversation.status.value,
@@ -60,6 +63,7 @@ class SqliteConversations:
                 conversation.card_message_id,
                 conversation.operator_id,
                 conversation.citizen_name,
+                conversation.operator_name,
             ),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
@@ -29,10 +30,12 @@ class SqliteUnitOfWork:
     outbox: SqliteOutbox
     conversations: SqliteConversations
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, after_commit: Callable[[], None] | None = None) -> None:
         self._db = db
         self._stack: AsyncExitStack | None = None
         self._used = False
+        self._after_commit = after_commit
+        self._queued = False  # outbox rows added in the open transaction
 
     async def __aenter__(self) -> Self:
         if self._used:
@@ -50,7 +53,7 @@ class SqliteUnitOfWork:
         self.applications = SqliteApplicationRepository(connection)
         self.audit = SqliteAuditTrail(connection)
         self.citizens = SqliteCitizenRepository(connection)
-        self.outbox = SqliteOutbox(connection)
+        self.outbox = SqliteOutbox(connection, on_add=self._queue)
         self.conversations = SqliteConversations(connection)
         return self
 
@@ -67,6 +70,9 @@ class SqliteUnitOfWork:
         async with stack:
             await rollback_quietly(self._connection)
 
+    def _queue(self) -> None:
+        self._queued = True
+
     def _require_open(self) -> None:
         if self._stack is None:
             raise RuntimeError("the unit of work is not open; use `async with uow:`")
@@ -75,11 +81,15 @@ class SqliteUnitOfWork:
         self._require_open()
         await self._connection.execute("COMMIT")
         await self._connection.execute("BEGIN IMMEDIATE")
+        queued, self._queued = self._queued, False
+        if queued and self._after_commit is not None:
+            self._after_commit()  # wake the sender now instead of at its next tick
 
     async def rollback(self) -> None:
         self._require_open()
         await rollback_quietly(self._connection)
         await self._connection.execute("BEGIN IMMEDIATE")
+        self._queued = False
 
 
 class SqliteUnitOfWorkFactory:
@@ -87,6 +97,7 @@ class SqliteUnitOfWorkFactory:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.after_outbox_commit: Callable[[], None] | None = None  # set by the composition root
 
     def __call__(self) -> SqliteUnitOfWork:
-        return SqliteUnitOfWork(self._db)
+        return SqliteUnitOfWork(self._db, self.after_outbox_commit)

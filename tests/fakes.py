@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -103,6 +103,8 @@ class OutboxRow:
     notification: Notification
     state: OutboxState = OutboxState.PENDING
     error: str | None = None
+    done_at: datetime | None = None
+    message_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -130,6 +132,8 @@ class FakeUnitOfWorkFactory:
         self.commits = 0
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[object] | None = None
+        self.after_outbox_commit: Callable[[], None] | None = None
+        self.queued_commits = 0  # commits that queued outbox rows (and woke the sender)
 
     def __call__(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
@@ -194,6 +198,7 @@ class FakeUnitOfWork:
         self._db = db
         self._tables: _Tables | None = None
         self._used = False
+        self.queued = False
         # Typed as the ports: the Protocol's attributes are mutable, hence invariant.
         self.applications: ApplicationRepository = FakeApplicationRepository(self)
         self.audit: AuditTrail = FakeAuditTrail(self)
@@ -221,12 +226,19 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         tables = self.tables()
+        self._db._check_fault("uow.commit")
         self._db.committed = copy.deepcopy(tables)
         self._db.commits += 1
+        queued, self.queued = self.queued, False
+        if queued:
+            self._db.queued_commits += 1
+            if self._db.after_outbox_commit is not None:
+                self._db.after_outbox_commit()
 
     async def rollback(self) -> None:
         self.tables()
         self._tables = copy.deepcopy(self._db.committed)
+        self.queued = False
 
     def tables(self) -> _Tables:
         if self._tables is None:
@@ -348,6 +360,7 @@ class FakeOutbox:
         tables = self._uow.check("outbox.add")
         notification.id = max(tables.outbox, default=0) + 1
         tables.outbox[notification.id] = OutboxRow(copy.deepcopy(notification))
+        self._uow.queued = True
 
     async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
         tables = self._uow.check("outbox.due")
@@ -360,24 +373,40 @@ class FakeOutbox:
         return due[:limit]
 
     # Every outcome counts as an attempt, as in storage/.
-    async def mark_sent(self, notification_id: int) -> None:
+    async def mark_sent(
+        self, notification_id: int, *, at: datetime, message_id: int | None
+    ) -> None:
         row = self._uow.check("outbox.mark_sent").outbox.get(notification_id)
         if row is not None:
             row.state = OutboxState.SENT
+            row.done_at = at
+            row.message_id = message_id
             row.notification.attempts += 1
 
-    async def postpone(self, notification_id: int, not_before: datetime) -> None:
+    async def postpone(self, notification_id: int, not_before: datetime, error: str) -> None:
         row = self._uow.check("outbox.postpone").outbox.get(notification_id)
         if row is not None:
             row.notification.attempts += 1
             row.notification.not_before = not_before
+            row.error = error[:1_000]
 
-    async def mark_failed(self, notification_id: int, error: str) -> None:
+    async def mark_failed(self, notification_id: int, error: str, *, at: datetime) -> None:
         row = self._uow.check("outbox.mark_failed").outbox.get(notification_id)
         if row is not None:
             row.state = OutboxState.FAILED
+            row.done_at = at
             row.error = error[:1_000]  # storage/ keeps the same bounded length
             row.notification.attempts += 1
+
+    async def clear_payloads(self, done_before: datetime) -> int:
+        tables = self._uow.check("outbox.clear_payloads")
+        cleared = 0
+        for row in tables.outbox.values():
+            done = row.done_at is not None and row.done_at <= done_before
+            if done and row.notification.payload:
+                row.notification.payload = {}
+                cleared += 1
+        return cleared
 
 
 class FakeConversations:

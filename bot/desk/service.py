@@ -1,8 +1,10 @@
-"""The operator desk: one forum topic per citizen in the support chat, a card with the context,
-relays in both directions, and operator actions that go through the core workflow.
+"""The operator desk's Telegram side: one forum topic per citizen in the support chat, a card
+with the context, relays in both directions, and the senders of the desk's outbox kinds.
 
-Everything sent here goes through `Delivery` (rate limits, 429 retries); a relay that finally
-fails is reported in the topic or to the citizen, never dropped silently.
+What operators' actions mean (take, release, approve...) is decided in core (core/desk.py,
+core/restoration.py); here is only how it looks in Telegram. Everything sent here goes through
+`Delivery` (rate limits, 429 retries); a relay that finally fails is reported in the topic or to
+the citizen, never dropped silently.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.methods import (
     CopyMessage,
     CreateForumTopic,
@@ -28,21 +28,21 @@ from aiogram.methods import (
 )
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 
-from bot.delivery import Delivery, DeliveryFailed, RecipientUnreachable
+from bot.delivery import Delivery
 from bot.desk import card
 from bot.desk.history import RecentChats
-from bot.dialogs.answers import Answers, answers_from, save_answers
-from bot.dialogs.flow import CitizenChat, ask, resume
-from bot.dialogs.restoration import Restoration, SupportChat
+from bot.dialogs.answers import answers_from
+from bot.dialogs.control import CitizenDialogs
+from bot.dialogs.restoration import SupportChat
 from bot.i18n import Texts
-from bot.keyboards import operator_only
+from bot.locks import DialogLocks
 from bot.settings import Settings
-from core.clock import SystemClock
-from core.models import Application, ApplicationStatus, DeliveryMethod
-from core.ports import Clock, PickupOffices, RegisterLookup, UnitOfWorkFactory
+from core.desk import SupportDesk
+from core.errors import DeliveryFailed, RecipientUnreachable
+from core.models import Application, Notification
+from core.ports import RegisterLookup, UnitOfWorkFactory
 from core.restoration import RestorationService
-from core.support import Conversation, ConversationStatus, RelayDirection, RelayedMessage
-from core.workflow import operator_actor
+from core.support import Conversation, RelayDirection, RelayedMessage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,28 +63,28 @@ class OperatorDesk:
         delivery: Delivery,
         uow_factory: UnitOfWorkFactory,
         restoration: RestorationService,
+        support: SupportDesk,
+        dialogs: CitizenDialogs,
         register: RegisterLookup,
-        offices: PickupOffices,
-        fsm_storage: BaseStorage,
         texts: Texts,
         settings: Settings,
         recent: RecentChats,
-        clock: Clock | None = None,
     ) -> None:
         self.bot = bot
         self.delivery = delivery
         self.uow_factory = uow_factory
         self.restoration = restoration
+        self.support = support
+        self.dialogs = dialogs
         self.register = register
-        self.offices = offices
-        self.fsm_storage = fsm_storage
         self.texts = texts
         self.settings = settings
         self.recent = recent
-        self.clock = clock or SystemClock()
         self.chat_id = settings.support_chat_id
         self.locale = settings.default_locale
         self._admins: tuple[float, frozenset[int]] = (0.0, frozenset())
+        # One topic per citizen: the note sender and a relay must not both create one.
+        self._topic_locks = DialogLocks()
 
     @property
     def enabled(self) -> bool:
@@ -111,47 +111,24 @@ class OperatorDesk:
     # --- conversations ------------------------------------------------------------------
 
     async def conversation(self, user_id: int) -> Conversation | None:
-        async with self.uow_factory() as uow:
-            return await uow.conversations.get(user_id)
+        return await self.support.conversation(user_id)
 
     async def conversation_in(self, thread_id: int) -> Conversation | None:
-        async with self.uow_factory() as uow:
-            return await uow.conversations.by_thread(thread_id)
+        return await self.support.conversation_in(thread_id)
 
     async def _save(self, conversation: Conversation) -> None:
         async with self.uow_factory() as uow:
             await uow.conversations.save(conversation)
             await uow.commit()
 
-    async def open(self, user_id: int, name: str, *, reason_key: str) -> Conversation:
-        """Make sure the citizen has a topic with a card, and tell the operators why they are
-        needed. Safe to call again: an existing topic is reused."""
-        conversation = await self.conversation(user_id) or Conversation(
-            user_id=user_id,
-            status=ConversationStatus.WAITING,
-            opened_at=self.clock.now(),
-            citizen_name=name,
-        )
-        if conversation.status is ConversationStatus.RELEASED:
-            conversation.status, conversation.operator_id = ConversationStatus.WAITING, None
-        conversation.citizen_name = name or conversation.citizen_name
-        if conversation.thread_id is None:
-            await self._create_topic(conversation)
-        else:
-            await self.refresh_card(conversation)
-        await self._save(conversation)
-        await self.note(conversation, self.t(reason_key))
-        return conversation
-
-    async def alert(self, user_id: int, name: str, *, reason_key: str) -> None:
-        """Open the citizen's topic without pausing the dialog (e.g. after 3 failed checks).
-        The citizen's own flow must not fail because the desk is unreachable."""
-        if not self.enabled:
-            return
-        try:
-            await self.open(user_id, name, reason_key=reason_key)
-        except (DeliveryFailed, RecipientUnreachable, TelegramBadRequest) as error:
-            log.error("support topic not opened: %s", type(error).__name__)
+    async def ensure_topic(self, user_id: int, *, gone: int | None = None) -> Conversation | None:
+        """The citizen's conversation with its topic made (card first); `gone` is a thread
+        people deleted, made anew. None when the citizen has no conversation."""
+        async with self._topic_locks.hold((0, user_id)):
+            conversation = await self.conversation(user_id)
+            if conversation is not None and conversation.thread_id in (None, gone):
+                await self._create_topic(conversation)
+            return conversation
 
     async def _create_topic(self, conversation: Conversation, *, attempts: int = 2) -> None:
         assert self.chat_id is not None
@@ -186,7 +163,7 @@ class OperatorDesk:
         """Send into the citizen's topic; a topic someone deleted is recreated, card first."""
         assert self.chat_id is not None
         if conversation.thread_id is None:
-            await self._create_topic(conversation)
+            conversation = await self.ensure_topic(conversation.user_id) or conversation
         assert conversation.thread_id is not None
         try:
             return await self.delivery.send(method(conversation.thread_id), chat_id=self.chat_id)
@@ -194,7 +171,10 @@ class OperatorDesk:
             if not thread_gone(error):
                 raise
         log.info("support topic was deleted; recreating it")
-        await self._create_topic(conversation)
+        conversation = (
+            await self.ensure_topic(conversation.user_id, gone=conversation.thread_id)
+            or conversation
+        )
         assert conversation.thread_id is not None
         return await self.delivery.send(method(conversation.thread_id), chat_id=self.chat_id)
 
@@ -282,7 +262,7 @@ class OperatorDesk:
             if direction is RelayDirection.TO_CITIZEN:
                 await self.note(conversation, self.t("desk.relay_failed"))
             else:
-                locale = await self.citizen_locale(conversation.user_id)
+                locale = await self.dialogs.locale_of(conversation.user_id)
                 await self.delivery.send(
                     SendMessage(
                         chat_id=conversation.user_id,
@@ -335,7 +315,7 @@ class OperatorDesk:
     ) -> Message | None:
         """A text from the locale files, sent to the citizen in their language; None (and the
         topic is told) if it did not arrive."""
-        locale = await self.citizen_locale(conversation.user_id)
+        locale = await self.dialogs.locale_of(conversation.user_id)
         text = self.texts.t(key, locale=locale, **params)
         try:
             return await self.delivery.send(
@@ -354,160 +334,42 @@ class OperatorDesk:
             await self.restoration.save_citizen(citizen)
         await self.note(conversation, self.t("desk.citizen_blocked"))
 
-    # --- takeover -----------------------------------------------------------------------
+    # --- the desk's outbox kinds -----------------------------------------------------------
 
-    def citizen_state(self, user_id: int) -> FSMContext:
-        # The key aiogram builds for a private chat: chat id == user id, no thread.
-        key = StorageKey(bot_id=self.bot.id, chat_id=user_id, user_id=user_id)
-        return FSMContext(storage=self.fsm_storage, key=key)
+    async def send_note(self, notification: Notification) -> int | None:
+        """A DESK_NOTE row: a line in the citizen's topic, which is made when missing."""
+        if not self.enabled:
+            return None
+        conversation = await self.ensure_topic(notification.chat_id)
+        if conversation is None:
+            return None  # erased on the citizen's request
+        key = str(notification.payload.get("note") or "desk.reason.asked")
+        note = await self.note(conversation, self.t(key, name=escape(conversation.operator_name)))
+        return note.message_id
 
-    async def citizen_locale(self, user_id: int) -> str:
-        answers = answers_from(await self.citizen_state(user_id).get_data())
-        if answers.locale:
-            return answers.locale
-        citizen = await self.restoration.get_citizen(user_id)
-        return citizen.locale if citizen else self.locale
-
-    async def pause_dialog(self, state: FSMContext, answers: Answers) -> None:
-        """From now on the citizen's messages go to the operators; the step is remembered."""
-        current = await state.get_state()
-        if current != SupportChat.with_operator.state:
-            answers.resume_state = current
-        await state.set_state(SupportChat.with_operator)
-        await save_answers(state, answers)
-
-    async def take(self, conversation: Conversation, operator_id: int, operator_name: str) -> bool:
-        """An operator joins; the citizen is told once. False if they had it already."""
-        if (
-            conversation.status is ConversationStatus.WITH_OPERATOR
-            and conversation.operator_id == operator_id
-        ):
-            return False
-        conversation.status, conversation.operator_id = (
-            ConversationStatus.WITH_OPERATOR,
-            operator_id,
-        )
-        await self._save(conversation)
-        state = self.citizen_state(conversation.user_id)
-        await self.pause_dialog(state, answers_from(await state.get_data()))
-        await self.tell_citizen(conversation, "support.operator_joined", name=escape(operator_name))
-        await self.note(conversation, self.t("desk.taken", name=escape(operator_name)))
-        await self.refresh_card(conversation)
-        return True
-
-    async def release(self, conversation: Conversation, *, by_citizen: bool = False) -> None:
-        """Back to the bot, at the step the citizen left."""
-        conversation.status, conversation.operator_id = ConversationStatus.RELEASED, None
-        await self._save(conversation)
-        state = self.citizen_state(conversation.user_id)
-        if await state.get_state() == SupportChat.with_operator.state:
-            locale = await self.citizen_locale(conversation.user_id)
-            chat = CitizenChat(self.bot, conversation.user_id)
-            with self.texts.use_locale(locale):
-                if not by_citizen:
-                    await self.tell_citizen(conversation, "support.back_to_bot")
-                await resume(
-                    chat,
-                    state,
-                    answers_from(await state.get_data()),
-                    register=self.register,
-                    office_lookup=self.offices,
-                )
-        await self.note(
-            conversation, self.t("desk.released_by_citizen" if by_citizen else "desk.released")
-        )
-        await self.refresh_card(conversation)
-
-    async def citizen_left(self, user_id: int) -> None:
-        """The citizen cancelled or restarted while talking to operators: close it quietly."""
-        conversation = await self.conversation(user_id) if self.enabled else None
-        if conversation is None or not conversation.is_open:
-            return
-        conversation.status, conversation.operator_id = ConversationStatus.RELEASED, None
-        await self._save(conversation)
-        await self.note(conversation, self.t("desk.released_by_citizen"))
-        await self.refresh_card(conversation)
-
-    async def request_new_scan(self, conversation: Conversation, application_id: int) -> None:
-        """Reopen the passport photo step for the citizen; the new scan replaces the old one."""
-        state = self.citizen_state(conversation.user_id)
-        answers = answers_from(await state.get_data())
-        answers.rescan_application_id = application_id
-        answers.resume_state = None
-        locale = await self.citizen_locale(conversation.user_id)
-        with self.texts.use_locale(locale):
-            await ask(
-                CitizenChat(self.bot, conversation.user_id),
-                state,
-                answers,
-                Restoration.passport_scan,
-                text=self.texts.t("support.new_scan_requested"),
-                markup=operator_only(),
+    async def send_card(self, notification: Notification) -> int | None:
+        """A DESK_CARD row: the topic's title and card follow the citizen's state."""
+        if not self.enabled:
+            return None
+        conversation = await self.conversation(notification.chat_id)
+        if conversation is None or conversation.thread_id is None:
+            return None  # no topic yet: it is made with a fresh card
+        assert self.chat_id is not None
+        chat_id, name = self.chat_id, await self.topic_name(conversation)
+        try:
+            await self.to_topic(
+                conversation,
+                lambda thread: EditForumTopic(chat_id=chat_id, message_thread_id=thread, name=name),
             )
-        conversation.status = ConversationStatus.RELEASED
-        await self._save(conversation)
-        await self.note(conversation, self.t("desk.scan_requested"))
-
-    # --- applications -------------------------------------------------------------------
+        except TelegramBadRequest as error:
+            if "not_modified" not in error.message.lower().replace(" ", "_"):
+                raise
+        await self.refresh_card(conversation)
+        return conversation.card_message_id
 
     async def current_application(self, user_id: int) -> Application | None:
         views = await self.restoration.applications_of(user_id)
         return views[0].application if views else None
-
-    async def approve(self, application: Application, operator_id: int) -> Application:
-        actor = operator_actor(operator_id)
-        if application.status is ApplicationStatus.SUBMITTED:
-            application = await self.restoration.change_status(
-                application.id, ApplicationStatus.PROCESSING, actor=actor
-            )
-        return await self.restoration.change_status(
-            application.id,
-            ApplicationStatus.APPROVED,
-            actor=actor,
-            # Hand it back to background processing for printing or the PDF.
-            next_action_at=self.restoration.scheduled_after(
-                ApplicationStatus.APPROVED, application.delivery
-            ),
-        )
-
-    async def reject(self, application: Application, operator_id: int, reason: str) -> Application:
-        return await self.restoration.change_status(
-            application.id,
-            ApplicationStatus.REJECTED,
-            actor=operator_actor(operator_id),
-            reason=reason,
-        )
-
-    async def mark_handed_over(self, application: Application, operator_id: int) -> Application:
-        target = (
-            ApplicationStatus.READY_FOR_PICKUP
-            if application.delivery is DeliveryMethod.PICKUP
-            else ApplicationStatus.SENT_BY_POST
-        )
-        return await self.restoration.change_status(
-            application.id, target, actor=operator_actor(operator_id)
-        )
-
-    async def on_status_changed(self, application: Application) -> None:
-        """The topic title follows the application's status."""
-        if not self.enabled:
-            return
-        conversation = await self.conversation(application.user_id)
-        if conversation is None or conversation.thread_id is None:
-            return
-        assert self.chat_id is not None
-        try:
-            await self.delivery.send(
-                EditForumTopic(
-                    chat_id=self.chat_id,
-                    message_thread_id=conversation.thread_id,
-                    name=await self.topic_name(conversation, application),
-                ),
-                chat_id=self.chat_id,
-            )
-            await self.refresh_card(conversation)
-        except (TelegramBadRequest, DeliveryFailed) as error:
-            log.info("topic title not updated: %s", type(error).__name__)
 
     # --- the card -----------------------------------------------------------------------
 
@@ -524,7 +386,7 @@ class OperatorDesk:
         return title[:TOPIC_NAME_LIMIT]
 
     async def card_text(self, conversation: Conversation) -> str:
-        state = self.citizen_state(conversation.user_id)
+        state = self.dialogs.state_of(conversation.user_id)
         answers = answers_from(await state.get_data())
         citizen = await self.restoration.get_citizen(conversation.user_id)
         enp = answers.enp or (citizen.enp if citizen else None)
@@ -563,6 +425,4 @@ class OperatorDesk:
             )
         except TelegramBadRequest as error:
             if "not modified" not in error.message:
-                log.info("card not refreshed: %s", error.message)
-        except DeliveryFailed:
-            log.warning("card not refreshed: delivery failed")
+                raise

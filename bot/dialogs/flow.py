@@ -1,42 +1,46 @@
-"""Moving between the dialog's steps: send a step's prompt and remember where the citizen is."""
+"""Moving between the dialog's steps: send a step's prompt (and its declared keyboard) and
+remember where the citizen is. `Dialog` is built once in the composition root with the register
+and the office list, so handlers never pass them around."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
 
-from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
+from aiogram.methods import SendMessage
+from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards
+from bot.delivery import Delivery
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.restoration import TOTAL_STEPS, Restoration, step_for
+from bot.dialogs.restoration import (
+    STEPS,
+    TOTAL_STEPS,
+    Markup,
+    Restoration,
+    Step,
+    StepContext,
+    step_for,
+)
 from bot.i18n import t
 from core.models import DeliveryMethod, InsuredPerson, PickupOffice
 from core.ports import FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
-
 
 @dataclass(frozen=True, slots=True)
 class CitizenChat:
     """The citizen's private chat when there is no incoming message to answer, e.g. when an
-    operator hands the citizen back to the dialog. Answers like a Message does."""
+    operator hands the citizen back to the dialog. Answers like a Message does, through the
+    delivery path (it is not a reply to the citizen's update)."""
 
-    bot: Bot
+    delivery: Delivery
     chat_id: int
 
     async def answer(self, text: str, reply_markup: Markup = None) -> Message:
-        return await self.bot.send_message(self.chat_id, text, reply_markup=reply_markup)
+        method = SendMessage(chat_id=self.chat_id, text=text, reply_markup=reply_markup)
+        return await self.delivery.send(method, chat_id=self.chat_id)
 
 
 Replyable = Message | CitizenChat
@@ -101,125 +105,79 @@ def summary_text(
     return "\n".join(lines)
 
 
-async def ask(
-    message: Replyable,
-    state: FSMContext,
-    answers: Answers,
-    target: State,
-    *,
-    text: str | None = None,
-    markup: Markup = None,
-) -> None:
-    """Enter `target`, persist the answers, and send its prompt with the step counter."""
-    await state.set_state(target)
-    await save_answers(state, answers)
-    step = step_for(target.state)
-    body = text if text is not None else t(step.prompt if step else "hint.generic")
-    await message.answer(with_step(target, body), reply_markup=markup)
+STEP_OF_STATE: dict[str, Step] = {step.state.state: step for step in STEPS}  # type: ignore[misc]
 
 
-async def ask_next_or_summary(
-    message: Replyable,
-    state: FSMContext,
-    answers: Answers,
-    target: State,
-    *,
-    register: RegisterLookup,
-    office_lookup: PickupOffices,
-    markup: Markup = None,
-) -> None:
-    """After a group of answers: the next step, or back to the summary when correcting."""
-    if answers.editing:
-        await show_summary(message, state, answers, register=register, office_lookup=office_lookup)
-    else:
-        await ask(message, state, answers, target, markup=markup)
+class Dialog:
+    """Sends the dialog's steps; the one place that knows the register and offices they show."""
 
+    def __init__(self, *, register: RegisterLookup, offices: PickupOffices) -> None:
+        self.register = register
+        self.offices = offices
 
-async def show_summary(
-    message: Replyable,
-    state: FSMContext,
-    answers: Answers,
-    *,
-    register: RegisterLookup,
-    office_lookup: PickupOffices,
-) -> None:
-    answers.editing = False
-    person = register.by_enp(answers.enp) if answers.enp else None
-    office = office_lookup.get(answers.office_id) if answers.office_id else None
-    await ask(
-        message,
-        state,
-        answers,
-        Restoration.summary,
-        text=summary_text(answers, person, office),
-        markup=keyboards.summary(),
-    )
+    def person(self, answers: Answers) -> InsuredPerson | None:
+        return self.register.by_enp(answers.enp) if answers.enp else None
 
+    def context(self, answers: Answers) -> StepContext:
+        person = self.person(answers)
+        return StepContext(person, self.offices.for_region(person.region) if person else ())
 
-async def resend_step(
-    message: Replyable,
-    state: FSMContext,
-    answers: Answers,
-    *,
-    register: RegisterLookup,
-    office_lookup: PickupOffices,
-) -> None:
-    """Show the current step again (after /lang, or when returning from a side trip)."""
-    current = await state.get_state()
-    person = register.by_enp(answers.enp) if answers.enp else None
-    match current:
-        case None:
+    async def ask(
+        self,
+        message: Replyable,
+        state: FSMContext,
+        answers: Answers,
+        target: State,
+        *,
+        text: str | None = None,
+        markup: Markup = None,
+    ) -> None:
+        """Enter `target`, persist the answers, and send its prompt with the step counter and
+        the step's own keyboard (unless the caller shows something else)."""
+        await state.set_state(target)
+        await save_answers(state, answers)
+        step = step_for(target.state)
+        if step is None:
+            await message.answer(text or t("hint.generic"), reply_markup=markup)
             return
-        case Restoration.summary.state | Restoration.payment.state:
-            await show_summary(
-                message, state, answers, register=register, office_lookup=office_lookup
-            )
-        case Restoration.consent.state:
-            await ask(message, state, answers, Restoration.consent, markup=keyboards.consent())
-        case Restoration.contact.state:
-            await ask(
-                message, state, answers, Restoration.contact, markup=keyboards.share_contact()
-            )
-        case Restoration.confirm_profile.state if person is not None:
-            await ask(
-                message,
-                state,
-                answers,
-                Restoration.confirm_profile,
-                text=t("restore.profile.prompt", profile=escape(person.masked_profile)),
-                markup=keyboards.profile_confirmation(),
-            )
-        case Restoration.reason.state:
-            await ask(message, state, answers, Restoration.reason, markup=keyboards.reasons())
-        case Restoration.delivery.state:
-            await ask(
-                message, state, answers, Restoration.delivery, markup=keyboards.delivery_methods()
-            )
-        case Restoration.office.state if person is not None:
-            found = office_lookup.for_region(person.region)
-            await ask(message, state, answers, Restoration.office, markup=keyboards.offices(found))
-        case _:
-            target = STATES_BY_NAME.get(current)
-            if target is not None:
-                await ask(message, state, answers, target, markup=keyboards.operator_only())
+        if text is None or markup is None:
+            context = self.context(answers)
+            text = text if text is not None else t(step.prompt, **step.params(context))
+            markup = markup if markup is not None else step.keyboard(context)
+        await message.answer(with_step(target, text), reply_markup=markup)
 
+    async def next_or_summary(
+        self, message: Replyable, state: FSMContext, answers: Answers, target: State
+    ) -> None:
+        """After a group of answers: the next step, or back to the summary when correcting."""
+        if answers.editing:
+            await self.summary(message, state, answers)
+        else:
+            await self.ask(message, state, answers, target)
 
-STATES_BY_NAME: dict[str, State] = {s.state: s for s in Restoration.__states__}  # type: ignore[misc]
+    async def summary(self, message: Replyable, state: FSMContext, answers: Answers) -> None:
+        answers.editing = False
+        office = self.offices.get(answers.office_id) if answers.office_id else None
+        text = summary_text(answers, self.person(answers), office)
+        await self.ask(message, state, answers, Restoration.summary, text=text)
 
+    async def resend(self, message: Replyable, state: FSMContext, answers: Answers) -> None:
+        """Show the current step again (after /lang, or when returning from a side trip)."""
+        current = await state.get_state()
+        step = STEP_OF_STATE.get(current) if current else None
+        if step is None:
+            return
+        if step.state in (Restoration.summary, Restoration.payment):
+            await self.summary(message, state, answers)
+        else:
+            await self.ask(message, state, answers, step.state)
 
-async def resume(
-    message: Replyable,
-    state: FSMContext,
-    answers: Answers,
-    *,
-    register: RegisterLookup,
-    office_lookup: PickupOffices,
-) -> None:
-    """Return from a side trip to the step the citizen left, and show it again."""
-    target, answers.resume_state = answers.resume_state, None
-    await state.set_state(target)
-    await save_answers(state, answers)
-    await resend_step(message, state, answers, register=register, office_lookup=office_lookup)
+    async def resume(self, message: Replyable, state: FSMContext, answers: Answers) -> None:
+        """Return from a side trip to the step the citizen left, and show it again."""
+        target, answers.resume_state = answers.resume_state, None
+        await state.set_state(target)
+        await save_answers(state, answers)
+        await self.resend(message, state, answers)
 
 
 async def discard_draft_scan(

@@ -167,7 +167,6 @@ async def submitted(desk: Desk) -> int:
     await c.to_delivery(IVANOV)
     await c.choose_electronic()
     await c.submit()
-    await c.wait_status("submitted")
     return await ask_operator(desk)
 
 

@@ -28,7 +28,7 @@ async def test_electronic_policy_arrives_as_pdf(
     await c.to_delivery(IVANOV)
     await c.choose_electronic()
     number = await c.submit()
-    for status in ("submitted", "processing", "approved", "ready"):
+    for status in ("processing", "approved", "ready"):
         await c.wait_status(status)
     document = await c.user.wait_for(lambda m: "document" in m, timeout=15)
     assert document["document"]["file_name"] == f"polis-oms-{IVANOV.enp[-4:]}.pdf"
@@ -50,7 +50,7 @@ async def test_paper_by_post_ends_sent_by_post(
     await c.to_delivery(PETROVA)
     await c.choose_post(postcode="101000", address="Moscow, Tverskaya st. 1, flat 5")
     await c.submit()
-    for status in ("submitted", "processing", "approved", "sent_by_post"):
+    for status in ("processing", "approved", "sent_by_post"):
         await c.wait_status(status)
     final = await c.wait_status("sent_by_post")
     assert "101000" in message_text(final)
@@ -136,4 +136,4 @@ async def test_double_submit_creates_one_application(
     accepted = [
         m for m in await c.user.messages() if c.t("status.name.submitted") in message_text(m)
     ]
-    assert len(accepted) == 2  # one push "Accepted" and one line of /status, for one application
+    assert len(accepted) == 1  # one line of /status for one application (the reply said it)

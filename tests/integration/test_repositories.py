@@ -259,8 +259,8 @@ async def test_outbox_due_postpone_sent_and_failed(uow_factory: UnitOfWorkFactor
         assert await outbox_ids(uow, NOW + timedelta(minutes=1)) == ids
         assert [n.id for n in await uow.outbox.due(NOW, limit=1)] == ids[:1]
 
-        await uow.outbox.postpone(ids[0], NOW + timedelta(seconds=30))
-        await uow.outbox.mark_sent(ids[1])
+        await uow.outbox.postpone(ids[0], NOW + timedelta(seconds=30), "TelegramServerError")
+        await uow.outbox.mark_sent(ids[1], at=NOW, message_id=501)
         await uow.commit()
 
     async with uow_factory() as uow:
@@ -269,11 +269,42 @@ async def test_outbox_due_postpone_sent_and_failed(uow_factory: UnitOfWorkFactor
         assert [(n.id, n.attempts, n.not_before) for n in retried] == [
             (ids[0], 1, NOW + timedelta(seconds=30))
         ]
-        await uow.outbox.mark_failed(ids[0], "Forbidden: bot was blocked by the user")
+        await uow.outbox.mark_failed(
+            ids[0], "Forbidden: bot was blocked by the user", at=NOW + timedelta(seconds=30)
+        )
         await uow.commit()
 
     async with uow_factory() as uow:
         assert await outbox_ids(uow, NOW + timedelta(days=1)) == [ids[2]]
+
+
+async def test_outbox_payloads_of_finished_rows_are_cleared_after_retention(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    rows = [
+        Notification(chat_id=42, kind=NotificationKind.STATUS_CHANGED, payload={"a": 1}),
+        Notification(chat_id=43, kind=NotificationKind.POLICY_DOCUMENT, payload={"a": 2}),
+        Notification(chat_id=44, kind=NotificationKind.DESK_NOTE, payload={"note": "x"}),
+        Notification(chat_id=45, kind=NotificationKind.DESK_CARD, payload={"a": 3}),
+    ]
+    async with uow_factory() as uow:
+        for row in rows:
+            await uow.outbox.add(row)
+        assert rows[0].id is not None and rows[1].id is not None and rows[2].id is not None
+        await uow.outbox.mark_sent(rows[0].id, at=NOW, message_id=7)
+        await uow.outbox.mark_failed(rows[1].id, "gone", at=NOW)
+        await uow.outbox.mark_sent(rows[2].id, at=NOW + timedelta(days=2), message_id=None)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.outbox.clear_payloads(NOW + timedelta(days=1)) == 2
+        assert await uow.outbox.clear_payloads(NOW + timedelta(days=1)) == 0
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        # Only the pending row is still due, payload intact; finished rows are never due again.
+        [pending] = await uow.outbox.due(NOW + timedelta(days=3), limit=10)
+    assert (pending.id, pending.payload) == (rows[3].id, {"a": 3})
 
 
 async def test_nothing_is_kept_without_commit(uow_factory: UnitOfWorkFactory) -> None:

@@ -11,7 +11,8 @@ import pytest
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import SendMessage, TelegramMethod
 
-from bot.delivery import Delivery, DeliveryFailed, RecipientUnreachable
+from bot.delivery import Delivery
+from core.errors import DeliveryFailed, RecipientUnreachable
 
 
 class ScriptedBot:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from core.delivery_methods import ProcessingTimings
 from core.errors import ApplicationNotFound, DuplicateApplication, IllegalTransition
 from core.models import (
     Application,
@@ -22,11 +23,11 @@ from core.models import (
     StoredFile,
 )
 from core.restoration import (
-    ProcessingTimings,
     RejectionReason,
     RestorationService,
     rejection_code,
 )
+from core.support import Conversation, ConversationStatus
 from core.workflow import operator_actor
 from tests.fakes import FakeApplicationRepository, FakeClock, FakeRegister, FakeUnitOfWorkFactory
 
@@ -63,16 +64,27 @@ PERSON = InsuredPerson(
 
 
 class Env:
-    def __init__(self) -> None:
+    def __init__(self, *, desk_enabled: bool = False) -> None:
         self.clock = FakeClock()
         self.register = FakeRegister([PERSON])
         self.db = FakeUnitOfWorkFactory()
         self.service = RestorationService(
-            uow_factory=self.db, register=self.register, clock=self.clock, timings=TIMINGS
+            uow_factory=self.db,
+            register=self.register,
+            clock=self.clock,
+            timings=TIMINGS,
+            desk_enabled=desk_enabled,
         )
 
     async def confirm_citizen(self, user_id: int = USER, enp: str | None = ENP) -> None:
         await self.service.save_citizen(Citizen(user_id=user_id, locale="ru", enp=enp))
+
+    async def desk_conversation(self, user_id: int = USER) -> None:
+        async with self.db() as uow:
+            await uow.conversations.save(
+                Conversation(user_id, ConversationStatus.RELEASED, self.clock.now(), thread_id=7)
+            )
+            await uow.commit()
 
     async def run_until_quiet(self) -> list[S]:
         """Jump the clock to each next action and process it; the statuses reached, in order."""
@@ -135,15 +147,19 @@ async def test_submit_creates_one_application_with_its_audit_row_and_notificatio
     [change] = env.db.audit()
     assert (change.from_status, change.to_status) == (None, S.SUBMITTED)
     assert change.actor == "citizen:100"
-    [notification] = env.db.notifications()
-    assert notification.chat_id == USER
-    assert notification.kind is NotificationKind.STATUS_CHANGED
-    assert notification.payload == {
-        "application_id": application.id,
-        "number": application.number,
-        "status": "submitted",
-        "reason": None,
-    }
+    # The citizen's own reply announces the submission: no second announcement is queued.
+    assert env.db.notifications() == []
+
+
+async def test_a_submit_refreshes_the_card_of_a_citizen_talking_to_operators() -> None:
+    env = Env(desk_enabled=True)
+    await env.confirm_citizen()
+    await env.desk_conversation()
+
+    await env.service.submit(make_draft())
+
+    [card] = env.db.notifications()
+    assert (card.kind, card.chat_id, card.payload) == (NotificationKind.DESK_CARD, USER, {})
 
 
 async def test_a_double_submit_returns_the_first_application(env: Env) -> None:
@@ -155,7 +171,7 @@ async def test_a_double_submit_returns_the_first_application(env: Env) -> None:
     assert second == first
     assert len(env.db.applications()) == 1
     assert len(env.db.audit()) == 1
-    assert len(env.db.notifications()) == 1
+    assert env.db.notifications() == []
 
 
 async def test_simultaneous_submits_with_one_key_create_one_application(env: Env) -> None:
@@ -164,7 +180,7 @@ async def test_simultaneous_submits_with_one_key_create_one_application(env: Env
     assert len({a.id for a in results}) == 1
     assert len(env.db.applications()) == 1
     assert len(env.db.audit()) == 1
-    assert len(env.db.notifications()) == 1
+    assert env.db.notifications() == []
 
 
 async def test_a_submit_losing_the_race_on_the_unique_key_returns_the_winner(
@@ -248,7 +264,6 @@ async def test_the_background_journey_of_each_delivery_method(env: Env, delivery
     assert [c.actor for c in history] == ["citizen:100", "system", "system", "system"]
     kinds = [(n.kind, n.payload.get("status")) for n in env.db.notifications()]
     expected_kinds: list[tuple[NotificationKind, object]] = [
-        (NotificationKind.STATUS_CHANGED, "submitted"),
         (NotificationKind.STATUS_CHANGED, "processing"),
         (NotificationKind.STATUS_CHANGED, "approved"),
         (NotificationKind.STATUS_CHANGED, outcome.value),
@@ -259,18 +274,17 @@ async def test_the_background_journey_of_each_delivery_method(env: Env, delivery
     assert await env.service.process_due() == 0
 
 
-async def test_the_policy_document_notification_names_the_application_and_enp(env: Env) -> None:
+async def test_outbox_payloads_hold_ids_and_codes_only(env: Env) -> None:
     application = await env.service.submit(make_draft(D.ELECTRONIC))
     await env.run_until_quiet()
 
     document = env.db.notifications()[-1]
     assert document.kind is NotificationKind.POLICY_DOCUMENT
     assert document.chat_id == USER
-    assert document.payload == {
-        "application_id": application.id,
-        "number": application.number,
-        "enp": ENP,
-    }
+    assert document.payload == {"application_id": application.id}  # no ЕНП in the queue
+    for notification in env.db.notifications():
+        assert set(notification.payload) <= {"application_id", "status"}
+        assert notification.created_at is not None
 
 
 @pytest.mark.parametrize(
@@ -303,8 +317,22 @@ async def test_the_register_check_rejects_with_a_reason_code(
     )
     last = env.db.notifications()[-1]
     assert last.kind is NotificationKind.STATUS_CHANGED
-    assert last.payload["status"] == "rejected"
-    assert last.payload["reason"] == code.value
+    assert last.payload == {"application_id": application.id, "status": "rejected"}
+
+
+async def test_an_automatic_rejection_calls_the_operators_in_the_same_transaction() -> None:
+    env = Env(desk_enabled=True)
+    await env.confirm_citizen()
+    await env.service.submit(make_draft(passport=Passport("4510", "654321")))
+
+    await env.run_until_quiet()
+
+    [conversation] = env.db.committed.conversations.values()
+    assert conversation.status is ConversationStatus.WAITING
+    desk_rows = [n for n in env.db.notifications() if n.kind.audience.value == "desk"]
+    assert [(n.kind, n.payload) for n in desk_rows][:1] == [
+        (NotificationKind.DESK_NOTE, {"note": "desk.reason.rejected"})
+    ]
 
 
 async def test_a_citizen_who_deleted_their_data_is_not_approved(env: Env) -> None:
@@ -337,7 +365,7 @@ async def test_two_concurrent_background_runs_move_each_application_once(env: En
 
     assert sum(moved) == 4
     assert len(env.db.audit()) == 8
-    assert len(env.db.notifications()) == 8
+    assert len(env.db.notifications()) == 4
 
 
 async def test_process_due_respects_its_limit(env: Env) -> None:
@@ -424,9 +452,7 @@ async def test_an_operator_rejects_with_free_text(env: Env) -> None:
     assert (last_change.actor, last_change.reason) == ("operator:5", "blurred scan")
     assert env.db.notifications()[-1].payload == {
         "application_id": application.id,
-        "number": application.number,
         "status": "rejected",
-        "reason": "blurred scan",
     }
     assert await env.service.process_due() == 0
 
@@ -473,7 +499,7 @@ async def test_an_illegal_change_persists_nothing(env: Env) -> None:
 
     assert env.db.applications() == [application]
     assert len(env.db.audit()) == 1
-    assert len(env.db.notifications()) == 1
+    assert env.db.notifications() == []
 
 
 async def test_a_missing_application_is_reported(env: Env) -> None:
@@ -488,7 +514,10 @@ async def test_a_missing_application_is_reported(env: Env) -> None:
 # --- atomicity ------------------------------------------------------------------------------
 
 
-async def test_a_failing_outbox_write_rolls_back_the_submit(env: Env) -> None:
+async def test_a_failing_outbox_write_rolls_back_the_submit() -> None:
+    env = Env(desk_enabled=True)
+    await env.confirm_citizen()
+    await env.desk_conversation()
     env.db.fail("outbox.add", RuntimeError("disk full"))
 
     with pytest.raises(RuntimeError, match="disk full"):
@@ -510,7 +539,7 @@ async def test_a_failing_write_rolls_back_the_status_change(env: Env, failing: s
     env.db.heal()
     assert env.db.applications() == [application]
     assert len(env.db.audit()) == 1
-    assert len(env.db.notifications()) == 1
+    assert env.db.notifications() == []
 
 
 async def test_a_failing_policy_notification_rolls_back_the_ready_status(env: Env) -> None:
@@ -526,7 +555,7 @@ async def test_a_failing_policy_notification_rolls_back_the_ready_status(env: En
 
     assert env.db.applications() == before
     assert len(env.db.audit()) == 3
-    assert len(env.db.notifications()) == 3
+    assert len(env.db.notifications()) == 2
 
 
 # --- queries --------------------------------------------------------------------------------
@@ -617,3 +646,84 @@ async def test_another_user_cannot_replace_a_scan(env: Env) -> None:
         await env.service.replace_scan(
             application.id, StoredFile("x.jpg", "c" * 64, 1), user_id=application.user_id + 1
         )
+
+
+# --- operators' decisions ---------------------------------------------------------------------
+
+
+async def test_an_operator_approves_a_new_application_in_one_transaction(env: Env) -> None:
+    application = await env.service.submit(make_draft(D.ELECTRONIC))
+
+    approved = await env.service.approve(application.id, owner=USER, operator_id=5)
+
+    assert approved.status is S.APPROVED
+    assert approved.next_action_at == env.clock.now() + TIMINGS.step_delay
+    history = env.db.audit(application.id)
+    assert [(c.to_status, c.actor) for c in history[1:]] == [
+        (S.PROCESSING, "operator:5"),
+        (S.APPROVED, "operator:5"),
+    ]
+    assert history[1].at == history[2].at
+    assert await env.run_until_quiet() == [S.READY]
+
+
+async def test_a_failing_approval_leaves_the_application_as_it_was(env: Env) -> None:
+    application = await env.service.submit(make_draft())
+    before = env.db.applications()
+    # The first status change is written; the second one's audit row fails.
+    env.db.fail("audit.record", RuntimeError("disk full"), after=1)
+
+    with pytest.raises(RuntimeError):
+        await env.service.approve(application.id, owner=USER, operator_id=5)
+
+    env.db.heal()
+    assert env.db.applications() == before  # still submitted, still scheduled for the check
+    assert len(env.db.audit()) == 1
+    env.clock.advance(TIMINGS.check_delay)
+    assert await env.service.process_due() == 1
+
+
+async def test_an_operator_cannot_act_on_another_citizens_application(env: Env) -> None:
+    application = await env.service.submit(make_draft())
+
+    with pytest.raises(ApplicationNotFound):
+        await env.service.approve(application.id, owner=USER + 1, operator_id=5)
+    with pytest.raises(ApplicationNotFound):
+        await env.service.reject(application.id, owner=USER + 1, operator_id=5, reason="no")
+    assert env.db.applications() == [application]
+
+
+@pytest.mark.parametrize("delivery", [D.POST, D.PICKUP])
+async def test_an_operator_hands_over_a_paper_copy(env: Env, delivery: D) -> None:
+    application = await env.service.submit(make_draft(delivery))
+    await env.service.approve(application.id, owner=USER, operator_id=5)
+
+    done = await env.service.hand_over(application.id, owner=USER, operator_id=5)
+
+    assert done.status is JOURNEYS[delivery][0]
+    assert done.next_action_at is None
+
+
+async def test_an_electronic_policy_is_never_handed_over_by_an_operator(env: Env) -> None:
+    application = await env.service.submit(make_draft(D.ELECTRONIC))
+    await env.service.approve(application.id, owner=USER, operator_id=5)
+
+    with pytest.raises(IllegalTransition):
+        await env.service.hand_over(application.id, owner=USER, operator_id=5)
+
+
+async def test_login_confirmation_creates_a_missing_profile(env: Env) -> None:
+    await env.service.confirm_identity(300, locale="en", phone="+79991234567", enp=ENP)
+
+    stored = await env.service.get_citizen(300)
+    assert stored == Citizen(user_id=300, locale="en", phone="+79991234567", enp=ENP)
+
+
+async def test_login_confirmation_keeps_the_rest_of_an_existing_profile(env: Env) -> None:
+    await env.service.save_citizen(Citizen(user_id=300, locale="en", email="a@example.org"))
+
+    await env.service.confirm_identity(300, locale="ru", phone="+79991234567", enp=ENP)
+
+    stored = await env.service.get_citizen(300)
+    assert stored is not None
+    assert (stored.locale, stored.email, stored.enp) == ("en", "a@example.org", ENP)

@@ -11,16 +11,16 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import Language, Profile, ProfileAction
-from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.flow import callback_message, discard_draft_scan, resend_step, resume
+from bot.dialogs.flow import Dialog, callback_message, discard_draft_scan
 from bot.dialogs.restoration import ProfileForm, SupportChat
 from bot.filters import Check
 from bot.i18n import Texts, t
 from bot.messages import validation_error_text
 from bot.notifications import PolicySender, status_line
 from bot.settings import Settings
-from core.ports import FileVault, PickupOffices, RegisterLookup
+from core.desk import SupportDesk
+from core.ports import FileVault
 from core.restoration import RestorationService
 from core.validators import ValidationError, parse_email
 
@@ -32,7 +32,7 @@ async def cancel(
     message: Message,
     state: FSMContext,
     answers: Answers,
-    desk: OperatorDesk,
+    support: SupportDesk,
     vault: FileVault,
     restoration: RestorationService,
 ) -> None:
@@ -40,7 +40,7 @@ async def cancel(
     current = await state.get_state()
     had_dialog = current is not None
     if current == SupportChat.with_operator.state and message.from_user is not None:
-        await desk.citizen_left(message.from_user.id)
+        await support.citizen_returned(message.from_user.id, note="desk.released_by_citizen")
     await discard_draft_scan(answers, vault=vault, restoration=restoration)
     await state.set_state(None)
     await save_answers(state, answers.fresh())
@@ -73,8 +73,7 @@ async def lang_chosen(
     answers: Answers,
     texts: Texts,
     restoration: RestorationService,
-    register: RegisterLookup,
-    offices: PickupOffices,
+    dialog: Dialog,
 ) -> None:
     answers.locale = callback_data.locale
     await save_answers(state, answers)
@@ -86,7 +85,7 @@ async def lang_chosen(
         await query.answer()
         message = callback_message(query)
         await message.edit_text(t("lang.switched"))
-        await resend_step(message, state, answers, register=register, office_lookup=offices)
+        await dialog.resend(message, state, answers)
 
 
 @router.message(Command("status"))
@@ -115,7 +114,7 @@ async def policy_command(
     if application is None:
         await message.answer(t("policy.none"))
         return
-    await policy_sender.send(bot, application)
+    await policy_sender.send(application)
 
 
 @router.message(Command("profile"))
@@ -145,8 +144,7 @@ async def email_typed(
     state: FSMContext,
     answers: Answers,
     restoration: RestorationService,
-    register: RegisterLookup,
-    offices: PickupOffices,
+    dialog: Dialog,
 ) -> None:
     assert message.from_user is not None
     try:
@@ -161,4 +159,4 @@ async def email_typed(
         citizen.email = email
         await restoration.save_citizen(citizen)
         await message.answer(t("profile.email_saved", email=escape(email)))
-    await resume(message, state, answers, register=register, office_lookup=offices)
+    await dialog.resume(message, state, answers)

@@ -11,11 +11,11 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import Consent, ConsentAction
-from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.flow import ask, callback_message, discard_draft_scan
+from bot.dialogs.flow import Dialog, callback_message, discard_draft_scan
 from bot.dialogs.restoration import Restoration, SupportChat
 from bot.i18n import Texts, t
+from core.desk import SupportDesk
 from core.models import Citizen
 from core.ports import Clock, FileVault
 from core.restoration import RestorationService
@@ -28,17 +28,18 @@ async def start(
     message: Message,
     state: FSMContext,
     answers: Answers,
-    desk: OperatorDesk,
+    support: SupportDesk,
     vault: FileVault,
     restoration: RestorationService,
+    dialog: Dialog,
 ) -> None:
     if await state.get_state() == SupportChat.with_operator.state and message.from_user:
-        await desk.citizen_left(message.from_user.id)
+        await support.citizen_returned(message.from_user.id, note="desk.released_by_citizen")
     await discard_draft_scan(answers, vault=vault, restoration=restoration)
     answers = answers.fresh()
     answers.run_id = uuid.uuid4().hex
     await message.answer(t("start.welcome"), reply_markup=keyboards.remove())
-    await ask(message, state, answers, Restoration.consent, markup=keyboards.consent())
+    await dialog.ask(message, state, answers, Restoration.consent)
 
 
 @router.callback_query(
@@ -71,6 +72,7 @@ async def accept(
     restoration: RestorationService,
     clock: Clock,
     texts: Texts,
+    dialog: Dialog,
 ) -> None:
     await query.answer(t("consent.thanks"))
     citizen = await restoration.get_citizen(query.from_user.id) or Citizen(
@@ -80,4 +82,4 @@ async def accept(
     await restoration.save_citizen(citizen)
     message = callback_message(query)
     await message.edit_reply_markup(reply_markup=None)
-    await ask(message, state, answers, Restoration.contact, markup=keyboards.share_contact())
+    await dialog.ask(message, state, answers, Restoration.contact)

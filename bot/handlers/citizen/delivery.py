@@ -12,13 +12,12 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import Delivery, Office
 from bot.dialogs.answers import Answers
-from bot.dialogs.flow import ask, pressed, show_summary
+from bot.dialogs.flow import Dialog, pressed
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.i18n import t
 from bot.messages import validation_error_text
 from core.models import DeliveryMethod
-from core.ports import PickupOffices, RegisterLookup
 from core.validators import ValidationError, parse_free_text, parse_postcode
 
 router = Router(name=__name__)
@@ -31,25 +30,24 @@ async def delivery_chosen(
     callback_data: Delivery,
     state: FSMContext,
     answers: Answers,
-    register: RegisterLookup,
-    offices: PickupOffices,
+    dialog: Dialog,
 ) -> None:
     message = await pressed(query)
     method = callback_data.method
     answers.delivery = method
     if method is DeliveryMethod.ELECTRONIC:
         answers.postcode = answers.address = answers.office_id = None
-        await show_summary(message, state, answers, register=register, office_lookup=offices)
+        await dialog.summary(message, state, answers)
     elif method is DeliveryMethod.POST:
         answers.office_id = None
-        await ask(message, state, answers, Restoration.postcode, markup=keyboards.operator_only())
+        await dialog.ask(message, state, answers, Restoration.postcode)
     else:
-        person = register.by_enp(answers.enp) if answers.enp else None
-        found = offices.for_region(person.region) if person else []
-        if not found:
+        context = dialog.context(answers)
+        person = context.person
+        if not context.offices:
             answers.delivery = None
             region = escape(person.region) if person else ""
-            await ask(
+            await dialog.ask(
                 message,
                 state,
                 answers,
@@ -58,17 +56,19 @@ async def delivery_chosen(
                 markup=keyboards.delivery_methods((DeliveryMethod.ELECTRONIC, DeliveryMethod.POST)),
             )
             return
-        await ask(message, state, answers, Restoration.office, markup=keyboards.offices(found))
+        await dialog.ask(message, state, answers, Restoration.office)
 
 
 @router.message(StateFilter(Restoration.postcode), Check(F.text))
-async def postcode_typed(message: Message, state: FSMContext, answers: Answers) -> None:
+async def postcode_typed(
+    message: Message, state: FSMContext, answers: Answers, dialog: Dialog
+) -> None:
     try:
         answers.postcode = parse_postcode(message.text or "")
     except ValidationError as error:
         await message.answer(validation_error_text(error), reply_markup=keyboards.operator_only())
         return
-    await ask(message, state, answers, Restoration.address, markup=keyboards.operator_only())
+    await dialog.ask(message, state, answers, Restoration.address)
 
 
 @router.message(StateFilter(Restoration.address), Check(F.text))
@@ -76,8 +76,7 @@ async def address_typed(
     message: Message,
     state: FSMContext,
     answers: Answers,
-    register: RegisterLookup,
-    offices: PickupOffices,
+    dialog: Dialog,
 ) -> None:
     try:
         address = parse_free_text(message.text or "", max_len=ADDRESS_MAX)
@@ -88,7 +87,7 @@ async def address_typed(
         await message.answer(validation_error_text(error, max_len=ADDRESS_MAX))
         return
     answers.address = address
-    await show_summary(message, state, answers, register=register, office_lookup=offices)
+    await dialog.summary(message, state, answers)
 
 
 @router.callback_query(StateFilter(Restoration.office), Office.filter())
@@ -97,14 +96,13 @@ async def office_chosen(
     callback_data: Office,
     state: FSMContext,
     answers: Answers,
-    register: RegisterLookup,
-    offices: PickupOffices,
+    dialog: Dialog,
 ) -> None:
-    office = offices.get(callback_data.office_id)
+    office = dialog.offices.get(callback_data.office_id)
     if office is None:
         await query.answer(t("delivery.office_unknown"), show_alert=True)
         return
     message = await pressed(query)
     answers.office_id = office.id
     answers.postcode = answers.address = None
-    await show_summary(message, state, answers, register=register, office_lookup=offices)
+    await dialog.summary(message, state, answers)

@@ -11,12 +11,12 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import ProfileAnswer, Restart
-from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.flow import ask, callback_message, pressed
+from bot.dialogs.flow import Dialog, callback_message, pressed
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
-from bot.i18n import t
+from bot.i18n import Texts, t
+from core.desk import SupportDesk
 from core.ports import RegisterLookup
 from core.restoration import RestorationService
 from core.validators import ValidationError, normalize_phone
@@ -31,7 +31,9 @@ async def contact_shared(
     answers: Answers,
     register: RegisterLookup,
     restoration: RestorationService,
-    desk: OperatorDesk,
+    texts: Texts,
+    support: SupportDesk,
+    dialog: Dialog,
 ) -> None:
     contact = message.contact
     assert contact is not None and message.from_user is not None
@@ -52,18 +54,19 @@ async def contact_shared(
     if person is None:
         await message.answer(t("login.not_found"), reply_markup=keyboards.remove())
         await message.answer(t("login.not_found_next"), reply_markup=keyboards.dead_end())
-        await desk.alert(
-            message.from_user.id, message.from_user.first_name, reason_key="desk.reason.not_found"
+        await support.alert(
+            message.from_user.id, message.from_user.first_name, reason="desk.reason.not_found"
         )
         return
     answers.enp = person.enp
-    citizen = await restoration.get_citizen(message.from_user.id)
-    if citizen is not None:
-        citizen.phone = phone
-        citizen.enp = person.enp
-        await restoration.save_citizen(citizen)
+    await restoration.confirm_identity(
+        message.from_user.id,
+        locale=answers.locale or texts.current_locale,
+        phone=person.phone,
+        enp=person.enp,
+    )
     await message.answer(t("login.phone_received"), reply_markup=keyboards.remove())
-    await ask(
+    await dialog.ask(
         message,
         state,
         answers,
@@ -74,14 +77,16 @@ async def contact_shared(
 
 
 @router.callback_query(StateFilter(Restoration.confirm_profile), ProfileAnswer.filter(F.is_me))
-async def profile_confirmed(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
+async def profile_confirmed(
+    query: CallbackQuery, state: FSMContext, answers: Answers, dialog: Dialog
+) -> None:
     message = await pressed(query)
-    await ask(message, state, answers, Restoration.reason, markup=keyboards.reasons())
+    await dialog.ask(message, state, answers, Restoration.reason)
 
 
 @router.callback_query(StateFilter(Restoration.confirm_profile), ProfileAnswer.filter(~F.is_me))
 async def profile_rejected(
-    query: CallbackQuery, state: FSMContext, answers: Answers, desk: OperatorDesk
+    query: CallbackQuery, state: FSMContext, answers: Answers, support: SupportDesk
 ) -> None:
     await query.answer()
     answers.enp = None
@@ -90,16 +95,16 @@ async def profile_rejected(
     message = callback_message(query)
     await message.edit_reply_markup(reply_markup=None)
     await message.answer(t("login.not_me"), reply_markup=keyboards.dead_end())
-    await desk.alert(
-        query.from_user.id, query.from_user.first_name, reason_key="desk.reason.not_me"
-    )
+    await support.alert(query.from_user.id, query.from_user.first_name, reason="desk.reason.not_me")
 
 
 @router.callback_query(Restart.filter())
-async def restart(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
+async def restart(
+    query: CallbackQuery, state: FSMContext, answers: Answers, dialog: Dialog
+) -> None:
     """Start the journey again from the login step (consent was given already)."""
     message = await pressed(query)
     if answers.run_id is None:
         await message.answer(t("hint.start"))
         return
-    await ask(message, state, answers, Restoration.contact, markup=keyboards.share_contact())
+    await dialog.ask(message, state, answers, Restoration.contact)

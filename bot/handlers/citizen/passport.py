@@ -15,14 +15,15 @@ from aiogram.utils.chat_action import ChatActionSender
 from bot import keyboards
 from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.flow import ask_next_or_summary
+from bot.dialogs.flow import Dialog
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.i18n import t
 from bot.messages import scan_rejected_text, validation_error_text
+from core.desk import SupportDesk
 from core.errors import ApplicationNotFound
 from core.models import StoredFile
-from core.ports import FileVault, PickupOffices, RegisterLookup
+from core.ports import FileVault, RegisterLookup
 from core.restoration import RestorationService
 from core.scan_check import ScanRejected, check_scan
 from core.support import RelayDirection
@@ -41,8 +42,8 @@ async def passport_typed(
     state: FSMContext,
     answers: Answers,
     register: RegisterLookup,
-    offices: PickupOffices,
-    desk: OperatorDesk,
+    support: SupportDesk,
+    dialog: Dialog,
 ) -> None:
     try:
         passport = parse_passport(message.text or "")
@@ -63,23 +64,15 @@ async def passport_typed(
                 t("passport.mismatch_final"), reply_markup=keyboards.operator_only()
             )
             if message.from_user is not None:
-                await desk.alert(
+                await support.alert(
                     message.from_user.id,
                     message.from_user.first_name,
-                    reason_key="desk.reason.passport_mismatch",
+                    reason="desk.reason.passport_mismatch",
                 )
         return
     answers.passport_series, answers.passport_number = passport.series, passport.number
     answers.passport_attempts = 0
-    await ask_next_or_summary(
-        message,
-        state,
-        answers,
-        Restoration.passport_scan,
-        register=register,
-        office_lookup=offices,
-        markup=keyboards.operator_only(),
-    )
+    await dialog.next_or_summary(message, state, answers, Restoration.passport_scan)
 
 
 @router.message(StateFilter(Restoration.passport_scan), Check(F.photo | F.document))
@@ -89,10 +82,9 @@ async def scan_uploaded(
     state: FSMContext,
     answers: Answers,
     vault: FileVault,
-    register: RegisterLookup,
-    offices: PickupOffices,
     restoration: RestorationService,
     desk: OperatorDesk,
+    dialog: Dialog,
 ) -> None:
     if message.media_group_id is not None:
         if message.media_group_id == answers.album_id:
@@ -132,15 +124,7 @@ async def scan_uploaded(
         stored.size,
     )
     await message.answer(t("scan.accepted"))
-    await ask_next_or_summary(
-        message,
-        state,
-        answers,
-        Restoration.delivery,
-        register=register,
-        office_lookup=offices,
-        markup=keyboards.delivery_methods(),
-    )
+    await dialog.next_or_summary(message, state, answers, Restoration.delivery)
 
 
 async def replace_application_scan(

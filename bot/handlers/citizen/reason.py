@@ -7,15 +7,13 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards
 from bot.callbacks import Reason
 from bot.dialogs.answers import Answers
-from bot.dialogs.flow import ask, ask_next_or_summary, pressed
+from bot.dialogs.flow import Dialog, pressed
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.messages import validation_error_text
 from core.models import LossReason
-from core.ports import PickupOffices, RegisterLookup
 from core.validators import ValidationError, parse_free_text
 
 router = Router(name=__name__)
@@ -28,26 +26,15 @@ async def reason_chosen(
     callback_data: Reason,
     state: FSMContext,
     answers: Answers,
-    register: RegisterLookup,
-    offices: PickupOffices,
+    dialog: Dialog,
 ) -> None:
     message = await pressed(query)
     answers.reason = callback_data.reason
     if callback_data.reason is LossReason.OTHER:
-        await ask(
-            message, state, answers, Restoration.reason_text, markup=keyboards.operator_only()
-        )
+        await dialog.ask(message, state, answers, Restoration.reason_text)
         return
     answers.reason_text = None
-    await ask_next_or_summary(
-        message,
-        state,
-        answers,
-        Restoration.passport_number,
-        register=register,
-        office_lookup=offices,
-        markup=keyboards.operator_only(),
-    )
+    await dialog.next_or_summary(message, state, answers, Restoration.passport_number)
 
 
 @router.message(StateFilter(Restoration.reason_text), Check(F.text))
@@ -55,20 +42,11 @@ async def reason_text_typed(
     message: Message,
     state: FSMContext,
     answers: Answers,
-    register: RegisterLookup,
-    offices: PickupOffices,
+    dialog: Dialog,
 ) -> None:
     try:
         answers.reason_text = parse_free_text(message.text or "", max_len=REASON_TEXT_MAX)
     except ValidationError as error:
         await message.answer(validation_error_text(error, max_len=REASON_TEXT_MAX))
         return
-    await ask_next_or_summary(
-        message,
-        state,
-        answers,
-        Restoration.passport_number,
-        register=register,
-        office_lookup=offices,
-        markup=keyboards.operator_only(),
-    )
+    await dialog.next_or_summary(message, state, answers, Restoration.passport_number)

@@ -12,13 +12,12 @@ from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 from bot import keyboards
 from bot.callbacks import Edit, EditField, Summary, SummaryAction
 from bot.dialogs.answers import Answers, save_answers
-from bot.dialogs.flow import ask, callback_message, pressed, show_summary
+from bot.dialogs.flow import Dialog, callback_message, pressed
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.i18n import Texts, t
 from bot.settings import Settings
 from core.models import ApplicationDraft, DeliveryMethod
-from core.ports import PickupOffices, RegisterLookup
 from core.restoration import RestorationService
 
 router = Router(name=__name__)
@@ -28,31 +27,25 @@ log = logging.getLogger(__name__)
 @router.callback_query(StateFilter(Restoration.summary), Edit.filter())
 @router.callback_query(StateFilter(Restoration.office), Edit.filter(F.field == EditField.DELIVERY))
 async def edit_answer(
-    query: CallbackQuery, callback_data: Edit, state: FSMContext, answers: Answers
+    query: CallbackQuery,
+    callback_data: Edit,
+    state: FSMContext,
+    answers: Answers,
+    dialog: Dialog,
 ) -> None:
     message = await pressed(query)
     if await state.get_state() == Restoration.summary.state:
         answers.editing = True
     match callback_data.field:
         case EditField.REASON:
-            await ask(message, state, answers, Restoration.reason, markup=keyboards.reasons())
+            await dialog.ask(message, state, answers, Restoration.reason)
         case EditField.PASSPORT:
             answers.passport_attempts = 0
-            await ask(
-                message,
-                state,
-                answers,
-                Restoration.passport_number,
-                markup=keyboards.operator_only(),
-            )
+            await dialog.ask(message, state, answers, Restoration.passport_number)
         case EditField.SCAN:
-            await ask(
-                message, state, answers, Restoration.passport_scan, markup=keyboards.operator_only()
-            )
+            await dialog.ask(message, state, answers, Restoration.passport_scan)
         case EditField.DELIVERY:
-            await ask(
-                message, state, answers, Restoration.delivery, markup=keyboards.delivery_methods()
-            )
+            await dialog.ask(message, state, answers, Restoration.delivery)
 
 
 def build_draft(
@@ -195,9 +188,8 @@ async def payment_cancelled(
     query: CallbackQuery,
     state: FSMContext,
     answers: Answers,
-    register: RegisterLookup,
-    offices: PickupOffices,
+    dialog: Dialog,
 ) -> None:
     message = await pressed(query)
     await message.answer(t("payment.cancelled"))
-    await show_summary(message, state, answers, register=register, office_lookup=offices)
+    await dialog.summary(message, state, answers)

@@ -14,12 +14,13 @@ from bot import keyboards
 from bot.callbacks import AskOperator, BackToForm
 from bot.desk.service import OperatorDesk
 from bot.dialogs.answers import Answers
-from bot.dialogs.flow import Replyable, callback_message, pressed, resume
+from bot.dialogs.control import pause
+from bot.dialogs.flow import Dialog, Replyable, callback_message, pressed
 from bot.dialogs.restoration import SupportChat
 from bot.filters import Check
 from bot.i18n import LOCALES, Texts, t
 from bot.settings import Settings
-from core.ports import PickupOffices, RegisterLookup
+from core.desk import SupportDesk
 from core.support import RelayDirection
 
 router = Router(name=__name__)
@@ -38,10 +39,10 @@ async def ask_for_operator(
     user: User,
     state: FSMContext,
     answers: Answers,
-    desk: OperatorDesk,
+    support: SupportDesk,
     settings: Settings,
 ) -> None:
-    if not desk.enabled:
+    if not support.enabled:
         # No support chat configured: the other support channels, never a dead end.
         await chat.answer(
             t(
@@ -51,9 +52,9 @@ async def ask_for_operator(
             )
         )
         return
-    await desk.pause_dialog(state, answers)
+    await pause(state, answers)
     await chat.answer(t("support.waiting"), reply_markup=back_to_form())
-    await desk.open(user.id, user.first_name, reason_key="desk.reason.asked")
+    await support.alert(user.id, user.first_name, reason="desk.reason.asked")
 
 
 @cache
@@ -69,19 +70,27 @@ async def operator_button_text(message: Message, texts: Texts) -> bool:
 
 @router.message(Command("operator"))
 async def operator_command(
-    message: Message, state: FSMContext, answers: Answers, desk: OperatorDesk, settings: Settings
+    message: Message,
+    state: FSMContext,
+    answers: Answers,
+    support: SupportDesk,
+    settings: Settings,
 ) -> None:
     assert message.from_user is not None
-    await ask_for_operator(message, message.from_user, state, answers, desk, settings)
+    await ask_for_operator(message, message.from_user, state, answers, support, settings)
 
 
 @router.message(operator_button_text)
 async def operator_keyboard_button(
-    message: Message, state: FSMContext, answers: Answers, desk: OperatorDesk, settings: Settings
+    message: Message,
+    state: FSMContext,
+    answers: Answers,
+    support: SupportDesk,
+    settings: Settings,
 ) -> None:
     assert message.from_user is not None
     await message.answer(t("support.keyboard_hidden"), reply_markup=keyboards.remove())
-    await ask_for_operator(message, message.from_user, state, answers, desk, settings)
+    await ask_for_operator(message, message.from_user, state, answers, support, settings)
 
 
 @router.callback_query(AskOperator.filter())
@@ -89,11 +98,13 @@ async def operator_button(
     query: CallbackQuery,
     state: FSMContext,
     answers: Answers,
-    desk: OperatorDesk,
+    support: SupportDesk,
     settings: Settings,
 ) -> None:
     await query.answer()
-    await ask_for_operator(callback_message(query), query.from_user, state, answers, desk, settings)
+    await ask_for_operator(
+        callback_message(query), query.from_user, state, answers, support, settings
+    )
 
 
 @router.callback_query(BackToForm.filter())
@@ -101,28 +112,26 @@ async def back_to_the_form(
     query: CallbackQuery,
     state: FSMContext,
     answers: Answers,
-    desk: OperatorDesk,
-    register: RegisterLookup,
-    offices: PickupOffices,
+    support: SupportDesk,
+    dialog: Dialog,
 ) -> None:
     message = await pressed(query)
-    conversation = await desk.conversation(query.from_user.id) if desk.enabled else None
-    if conversation is not None and conversation.is_open:
-        await desk.release(conversation, by_citizen=True)
-    elif await state.get_state() == SupportChat.with_operator.state:
-        await resume(message, state, answers, register=register, office_lookup=offices)
+    await support.citizen_returned(query.from_user.id, note="desk.released_by_citizen")
+    if await state.get_state() == SupportChat.with_operator.state:
+        await dialog.resume(message, state, answers)
 
 
 @router.message(StateFilter(SupportChat.with_operator))
-async def to_operators(message: Message, desk: OperatorDesk) -> None:
+async def to_operators(message: Message, desk: OperatorDesk, support: SupportDesk) -> None:
     """While an operator is involved, everything the citizen sends goes to their topic."""
     assert message.from_user is not None
-    conversation = await desk.conversation(message.from_user.id)
+    user = message.from_user
+    conversation = await support.conversation(user.id)
     if conversation is None or not conversation.is_open:
-        conversation = await desk.open(
-            message.from_user.id, message.from_user.first_name, reason_key="desk.reason.asked"
-        )
-    await desk.relay(message, conversation, RelayDirection.TO_OPERATORS)
+        await support.alert(user.id, user.first_name, reason="desk.reason.asked")
+    conversation = await desk.ensure_topic(user.id)
+    if conversation is not None:
+        await desk.relay(message, conversation, RelayDirection.TO_OPERATORS)
 
 
 @router.edited_message(Check(F.chat.type == "private"))

@@ -12,7 +12,9 @@ from bot.callbacks import TYPED_REASON, Desk, DeskAction, DeskReject, DeskTempla
 from bot.desk.service import OperatorDesk
 from bot.desk.templates import REJECTION_CODES, send_template
 from bot.dialogs.restoration import DeskForm
+from core.desk import SupportDesk, UnknownConversation
 from core.errors import ApplicationNotFound, IllegalTransition
+from core.restoration import RestorationService
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
@@ -25,42 +27,43 @@ async def refuse(query: CallbackQuery, desk: OperatorDesk, action: str) -> None:
 
 
 @router.callback_query(Desk.filter())
-async def card_button(query: CallbackQuery, callback_data: Desk, desk: OperatorDesk) -> None:
+async def card_button(
+    query: CallbackQuery,
+    callback_data: Desk,
+    desk: OperatorDesk,
+    support: SupportDesk,
+    restoration: RestorationService,
+) -> None:
     operator = query.from_user
     if not await desk.is_operator(operator.id):
         await refuse(query, desk, callback_data.action.value)
         return
-    conversation = await desk.conversation(callback_data.user_id)
-    if conversation is None:
-        await query.answer(desk.t("desk.unknown_citizen"), show_alert=True)
-        return
+    user_id, application_id = callback_data.user_id, callback_data.application_id
     action = callback_data.action
-    if action is DeskAction.TAKE:
-        await desk.take(conversation, operator.id, operator.first_name)
-        await query.answer(desk.t("desk.done"))
-        return
-    if action is DeskAction.RELEASE:
-        await desk.release(conversation)
-        await query.answer(desk.t("desk.done"))
-        return
     try:
-        application = await desk.restoration.get(callback_data.application_id)
-        if application.user_id != conversation.user_id:
-            raise ApplicationNotFound(callback_data.application_id)
-        if action is DeskAction.APPROVE:
-            await desk.approve(application, operator.id)
+        if action is DeskAction.TAKE:
+            await support.take(user_id, operator.id, operator.first_name)
+        elif action is DeskAction.RELEASE:
+            await support.release(user_id)
+        elif action is DeskAction.APPROVE:
+            await restoration.approve(application_id, owner=user_id, operator_id=operator.id)
         elif action is DeskAction.HANDED_OVER:
-            await desk.mark_handed_over(application, operator.id)
+            await restoration.hand_over(application_id, owner=user_id, operator_id=operator.id)
         elif action is DeskAction.NEW_SCAN:
-            await desk.request_new_scan(conversation, application.id)
+            await support.request_new_scan(user_id, application_id)
         elif action is DeskAction.REJECT:
+            conversation = await desk.conversation(user_id)
+            if conversation is None:
+                raise UnknownConversation(user_id)
             await query.answer()
-            keyboard = rejection_keyboard(desk, application.id, conversation.user_id)
+            keyboard = rejection_keyboard(desk, application_id, user_id)
             await desk.note(conversation, desk.t("desk.reject.choose"), markup=keyboard)
             return
+    except UnknownConversation:
+        await query.answer(desk.t("desk.unknown_citizen"), show_alert=True)
+        return
     except IllegalTransition:
         await query.answer(desk.t("desk.status_moved"), show_alert=True)
-        await desk.refresh_card(conversation)
         return
     except ApplicationNotFound:
         await query.answer(desk.t("desk.unknown_application"), show_alert=True)
@@ -82,7 +85,11 @@ def rejection_keyboard(
 
 @router.callback_query(DeskReject.filter())
 async def reject_reason_chosen(
-    query: CallbackQuery, callback_data: DeskReject, state: FSMContext, desk: OperatorDesk
+    query: CallbackQuery,
+    callback_data: DeskReject,
+    state: FSMContext,
+    desk: OperatorDesk,
+    restoration: RestorationService,
 ) -> None:
     if not await desk.is_operator(query.from_user.id):
         await refuse(query, desk, "reject")
@@ -101,19 +108,13 @@ async def reject_reason_chosen(
     if callback_data.code not in REJECTION_CODES:
         await query.answer(desk.t("desk.unknown_application"), show_alert=True)
         return
-    await reject(
-        query, desk, callback_data.application_id, callback_data.user_id, callback_data.code
-    )
-
-
-async def reject(
-    query: CallbackQuery, desk: OperatorDesk, application_id: int, user_id: int, reason: str
-) -> None:
     try:
-        application = await desk.restoration.get(application_id)
-        if application.user_id != user_id:
-            raise ApplicationNotFound(application_id)
-        await desk.reject(application, query.from_user.id, reason)
+        await restoration.reject(
+            callback_data.application_id,
+            owner=callback_data.user_id,
+            operator_id=query.from_user.id,
+            reason=callback_data.code,
+        )
     except IllegalTransition:
         await query.answer(desk.t("desk.status_moved"), show_alert=True)
         return

@@ -13,7 +13,9 @@ from bot.desk.service import OperatorDesk
 from bot.desk.templates import templates_keyboard
 from bot.dialogs.restoration import DeskForm
 from bot.filters import Check
+from core.desk import SupportDesk
 from core.errors import ApplicationNotFound, IllegalTransition
+from core.restoration import RestorationService
 from core.support import Conversation, RelayDirection
 from core.validators import ValidationError, parse_free_text
 
@@ -62,14 +64,16 @@ async def list_templates(message: Message, desk: OperatorDesk) -> None:
 
 
 @router.message(Command("release"), Check(F.message_thread_id))
-async def release_command(message: Message, desk: OperatorDesk) -> None:
+async def release_command(message: Message, desk: OperatorDesk, support: SupportDesk) -> None:
     conversation = await operator_topic(message, desk)
     if conversation is not None:
-        await desk.release(conversation)
+        await support.release(conversation.user_id)
 
 
 @router.message(StateFilter(DeskForm.reject_reason), Check(F.text & F.message_thread_id))
-async def typed_rejection_reason(message: Message, state: FSMContext, desk: OperatorDesk) -> None:
+async def typed_rejection_reason(
+    message: Message, state: FSMContext, desk: OperatorDesk, restoration: RestorationService
+) -> None:
     conversation = await operator_topic(message, desk)
     if conversation is None:
         return
@@ -82,10 +86,12 @@ async def typed_rejection_reason(message: Message, state: FSMContext, desk: Oper
     await state.clear()
     assert message.from_user is not None
     try:
-        application = await desk.restoration.get(int(data["application_id"]))
-        if application.user_id != conversation.user_id:
-            raise ApplicationNotFound(application.id)
-        await desk.reject(application, message.from_user.id, reason)
+        await restoration.reject(
+            int(data["application_id"]),
+            owner=conversation.user_id,
+            operator_id=message.from_user.id,
+            reason=reason,
+        )
     except IllegalTransition:
         await desk.note(conversation, desk.t("desk.status_moved"))
     except (ApplicationNotFound, KeyError, ValueError):
@@ -93,13 +99,13 @@ async def typed_rejection_reason(message: Message, state: FSMContext, desk: Oper
 
 
 @router.message(Check(F.message_thread_id & F.content_type.in_(RELAYABLE)))
-async def operator_writes(message: Message, desk: OperatorDesk) -> None:
+async def operator_writes(message: Message, desk: OperatorDesk, support: SupportDesk) -> None:
     conversation = await operator_topic(message, desk)
     if conversation is None:
         return
     assert message.from_user is not None
     # Writing in the topic takes the conversation, as the "take" button does.
-    await desk.take(conversation, message.from_user.id, message.from_user.first_name)
+    await support.take(conversation.user_id, message.from_user.id, message.from_user.first_name)
     await desk.relay(message, conversation, RelayDirection.TO_CITIZEN)
 
 
