@@ -40,6 +40,7 @@ from core.ports import Clock, FileVault, PickupOffices, RegisterLookup, UnitOfWo
 from core.restoration import ProcessingTimings, RestorationService
 from storage.database import Database
 from storage.fsm import SqliteFsmStorage
+from storage.keys import load_data_keys
 from storage.offices import load_offices
 from storage.register import load_register
 from storage.unit_of_work import SqliteUnitOfWorkFactory
@@ -75,6 +76,11 @@ class Runtime:
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    data_key = settings.data_key.get_secret_value() if settings.data_key else None
+    vault = DiskFileVault(
+        settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)
+    )
+    await vault.encrypt_stale_files()
     # The register can be large: parse it off the event loop.
     register = await asyncio.to_thread(load_register, settings.registry_path)
     offices = await asyncio.to_thread(load_offices, settings.offices_path)
@@ -98,7 +104,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         texts=create_texts(settings.default_locale),
         register=register,
         offices=offices,
-        vault=DiskFileVault(settings.data_dir / "files"),
+        vault=vault,
         uow_factory=uow_factory,
         restoration=restoration,
         fsm_storage=SqliteFsmStorage(database),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from typing import Any
 
 import pytest
+from PIL import Image, UnidentifiedImageError
 
 from bot.i18n import Texts
 from sandbox.client import SandboxClient, message_text
@@ -110,7 +112,7 @@ async def test_a_replaced_scan_leaves_one_file_and_the_database_holds_its_hash(
     await c.user.send_document(first, "first.jpg", "image/jpeg")
     await c.expect("restore.delivery.prompt")
     [stored] = bot.stored_files()
-    assert stored.read_bytes() == first
+    assert await bot.read_scan(stored) == first
     await c.choose_electronic()
 
     await c.press("button.edit_scan")
@@ -119,13 +121,28 @@ async def test_a_replaced_scan_leaves_one_file_and_the_database_holds_its_hash(
     await c.user.send_document(second, "second.pdf", "application/pdf")
     await c.expect("summary.title")
     [replaced] = bot.stored_files()  # the first scan was deleted, not left behind
-    assert replaced.read_bytes() == second and replaced != stored
+    assert await bot.read_scan(replaced) == second and replaced != stored
 
     await c.submit()
     [row] = bot.query("SELECT scan_name, scan_sha256, scan_size FROM applications")
     assert row["scan_name"] == replaced.name
     assert row["scan_sha256"] == hashlib.sha256(second).hexdigest()
     assert row["scan_size"] == len(second)
+
+
+async def test_a_stored_scan_is_no_image_without_the_key(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await at_scan(client, texts)
+    scan = make_jpeg(1200, 800)
+    await c.user.send_document(scan, "passport.jpg", "image/jpeg")
+    await c.expect("restore.delivery.prompt")
+    [stored] = bot.stored_files()
+    on_disk = stored.read_bytes()
+    assert b"\xff\xd8\xff" not in on_disk and b"JFIF" not in on_disk
+    with pytest.raises(UnidentifiedImageError):
+        Image.open(io.BytesIO(on_disk))
+    assert await bot.read_scan(stored) == scan  # the key in DATA_DIR opens it
 
 
 async def test_a_file_over_10_mb_is_refused_before_downloading(
