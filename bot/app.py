@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -75,7 +76,10 @@ class Runtime:
 
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Everything the bot creates (database, -wal/-shm, scans, the key) is its user's only.
+    os.umask(0o077)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)
     data_key = settings.data_key.get_secret_value() if settings.data_key else None
     vault = DiskFileVault(
         settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)

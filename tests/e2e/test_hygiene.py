@@ -3,6 +3,9 @@ and the logs hold no personal data."""
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
+
 import pytest
 
 from bot.i18n import Texts
@@ -128,3 +131,33 @@ async def test_logs_hold_no_phone_passport_or_enp(
         IVANOV.enp,
     ):
         assert secret not in log, f"{secret!r} found in the {level} log"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_what_the_bot_keeps_on_disk_is_its_users_only(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await new_citizen(client, texts)
+    await c.to_delivery(IVANOV)
+    await c.choose_electronic()
+    await c.submit()
+    await c.wait_status("ready")
+    # While the bot runs, so SQLite's -wal and -shm files exist.
+    data = bot.data_dir
+    database = data / "bot.sqlite3"
+    kept = [
+        database,
+        database.with_name("bot.sqlite3-wal"),
+        database.with_name("bot.sqlite3-shm"),
+        data / "data.key",
+        *bot.stored_files(),
+    ]
+    assert len(kept) == 5, kept
+    assert {p.name: mode(p) for p in kept} == {p.name: 0o600 for p in kept}
+    # The harness made the data directory before the bot started, with the usual 0755.
+    directories = [data, *(p for p in data.rglob("*") if p.is_dir())]
+    assert bot.files_dir in directories
+    assert {str(d): mode(d) for d in directories} == {str(d): 0o700 for d in directories}
