@@ -14,7 +14,7 @@ from sandbox.client import SandboxClient, message_text
 from sandbox.emulator import Emulator
 from tests.e2e.harness import BotProcess
 from tests.e2e.journey import IVANOV, Citizen, new_citizen
-from tests.fixtures_scans import make_gif, make_jpeg, make_pdf, make_png, truncated
+from tests.fixtures_scans import blank_png, make_gif, make_jpeg, make_pdf, make_png, truncated
 
 
 async def at_scan(client: SandboxClient, texts: Texts) -> Citizen:
@@ -155,3 +155,14 @@ async def test_a_file_over_10_mb_is_refused_before_downloading(
     await c.expect("scan.error.too_large")
     assert len(emulator.calls("getFile")) == downloads
     await c.scan()
+
+
+async def test_a_blank_image_that_would_decode_to_256_mb_is_refused_with_the_hint(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await at_scan(client, texts)
+    bomb = blank_png(8_000, 8_000)  # ~243 KB on disk, 8000x8000 RGBA
+    await c.user.send_document(bomb, "scan.png", "image/png")
+    await c.expect("scan.error.decompression_bomb")
+    assert bot.stored_files() == []
+    await c.scan()  # still at the scan step
