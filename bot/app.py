@@ -35,6 +35,7 @@ from bot.middlewares import (
 )
 from bot.notifications import OutboxWorker, PolicySender
 from bot.settings import Settings
+from bot.uploads import ScanChecker
 from bot.workers import PeriodicTask
 from core.clock import SystemClock
 from core.ports import Clock, FileVault, PickupOffices, RegisterLookup, UnitOfWorkFactory
@@ -174,6 +175,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         restoration=runtime.restoration,
         delivery=delivery,
         policy_sender=policy_sender,
+        scan_checker=ScanChecker(limit=2),  # each check may decode ~200 MB
     )
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from bot.i18n import Texts
 from sandbox.client import SandboxClient, message_text
-from sandbox.emulator import Emulator
+from sandbox.emulator import Emulator, files
 from tests.e2e.harness import BotProcess
 from tests.e2e.journey import IVANOV, Citizen, new_citizen
 from tests.fixtures_scans import blank_png, make_gif, make_jpeg, make_pdf, make_png, truncated
@@ -166,3 +167,27 @@ async def test_a_blank_image_that_would_decode_to_256_mb_is_refused_with_the_hin
     await c.expect("scan.error.decompression_bomb")
     assert bot.stored_files() == []
     await c.scan()  # still at the scan step
+
+
+async def test_a_download_without_a_stated_size_is_cut_at_10_mb(
+    bot: BotProcess,
+    client: SandboxClient,
+    texts: Texts,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Telegram may omit file_size (it is optional): the cap must hold on the stream itself.
+    # That the stream is abandoned right past the cap is shown in tests/unit/test_uploads.py.
+    def without_size(make: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        return lambda *args: {k: v for k, v in make(*args).items() if k != "file_size"}
+
+    monkeypatch.setattr(files, "document_object", without_size(files.document_object))
+    monkeypatch.setattr(files.StoredFile, "as_file", without_size(files.StoredFile.as_file))
+    c = await at_scan(client, texts)
+    big = make_pdf(1) + b"%" * (12 * 1024 * 1024)
+    await c.user.send_document(big, "scan.pdf", "application/pdf")
+    await c.expect("scan.error.too_large")
+    [call] = [call for call in emulator.calls("getFile") if call.ok]
+    assert "file_size" not in call.result
+    assert bot.stored_files() == []
+    await c.scan()
