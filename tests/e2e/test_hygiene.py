@@ -105,21 +105,32 @@ async def test_text_typed_by_the_citizen_is_shown_literally(
     await c.wait_status("sent_by_post")
 
 
+# A citizen's Telegram id that cannot turn up in a log by chance (a duration, an update id).
+CITIZEN_ID = 586_204_937
+
+
 @pytest.mark.parametrize("level", ["INFO", "DEBUG"])
-async def test_logs_hold_no_phone_passport_or_enp(
+async def test_logs_hold_no_phone_passport_enp_or_telegram_id(
     level: str, start_bot: StartBot, client: SandboxClient, texts: Texts
 ) -> None:
     bot = await start_bot({"LOG_LEVEL": level})
-    c = await new_citizen(client, texts)
-    await c.to_delivery(IVANOV)
-    await c.choose_post()
+    c = await new_citizen(client, texts, user_id=CITIZEN_ID)
+    await c.to_delivery(IVANOV)  # the scan is checked under a "typing" chat action
+    await c.choose_electronic()
     await c.submit()
-    await c.wait_status("sent_by_post")
+    # The PDF goes out after an "upload_document" chat action.
+    await c.user.wait_for(lambda m: "document" in m, timeout=15)
     await c.user.send_command("/profile")
     await c.expect("profile.text")
+    actions = {action["action"] for action in await c.user.chat_actions()}
+    assert {"typing", "upload_document"} <= actions
     await bot.stop()
     log = bot.log()
     assert "update=" in log  # the log was written (one line per update)
+    assert "user=#" in log  # the citizen as a salted hash, enough to follow one person
+    if level == "DEBUG":
+        # aiogram's chat-action logger prints the chat id; it reaches the log only hashed.
+        assert "Started chat action" in log and "chat_id=#" in log
     digits = IVANOV.phone.lstrip("+")
     passport = IVANOV.passport.replace(" ", "")
     for secret in (
@@ -129,6 +140,7 @@ async def test_logs_hold_no_phone_passport_or_enp(
         IVANOV.passport,
         f"{passport[:4]} {passport[4:]}",
         IVANOV.enp,
+        str(CITIZEN_ID),  # the user id, and the private chat's id, which is the same
     ):
         assert secret not in log, f"{secret!r} found in the {level} log"
 
