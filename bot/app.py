@@ -81,14 +81,14 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     os.umask(0o077)
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings.data_dir.chmod(0o700)
+    # The register can be large: parse it off the event loop.
+    register = await asyncio.to_thread(load_register, settings.registry_path)
+    offices = await asyncio.to_thread(load_offices, settings.offices_path)
     data_key = settings.data_key.get_secret_value() if settings.data_key else None
     vault = DiskFileVault(
         settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)
     )
     await vault.encrypt_stale_files()
-    # The register can be large: parse it off the event loop.
-    register = await asyncio.to_thread(load_register, settings.registry_path)
-    offices = await asyncio.to_thread(load_offices, settings.offices_path)
     database = await Database.open(settings.database_path)
     uow_factory = SqliteUnitOfWorkFactory(database)
     restoration = RestorationService(
