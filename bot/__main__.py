@@ -13,6 +13,7 @@ from bot.app import build_dispatcher, create_bot, open_runtime
 from bot.logs import setup_logging
 from bot.settings import Settings, describe_error
 from core.errors import RegisterFileError
+from storage.keys import DataKeyError
 
 log = logging.getLogger("bot")
 
@@ -44,6 +45,9 @@ def main() -> int:
     except RegisterFileError as error:
         variable = "OFFICES_PATH" if error.path == str(settings.offices_path) else "REGISTRY_PATH"
         print(f"{variable}: {error}", file=sys.stderr)
+        return 2
+    except DataKeyError as error:  # a damaged key file in DATA_DIR
+        print(f"DATA_KEY: {error}", file=sys.stderr)
         return 2
     except TelegramUnauthorizedError:
         print("BOT_TOKEN: Telegram rejected the token (401 Unauthorized)", file=sys.stderr)

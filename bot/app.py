@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,6 +39,7 @@ from bot.middlewares import (
 )
 from bot.notifications import CitizenNotices, PolicySender
 from bot.settings import Settings
+from bot.uploads import ScanChecker
 from bot.workers import PeriodicTask
 from core.clock import SystemClock
 from core.delivery_methods import ProcessingTimings
@@ -48,6 +50,7 @@ from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
 from storage.database import Database
 from storage.fsm import SqliteFsmStorage
+from storage.keys import load_data_keys
 from storage.offices import load_offices
 from storage.register import load_register
 from storage.unit_of_work import SqliteUnitOfWorkFactory
@@ -82,10 +85,18 @@ class Runtime:
 
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Everything the bot creates (database, -wal/-shm, scans, the key) is its user's only.
+    os.umask(0o077)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)
     # The register can be large: parse it off the event loop.
     register = await asyncio.to_thread(load_register, settings.registry_path)
     offices = await asyncio.to_thread(load_offices, settings.offices_path)
+    data_key = settings.data_key.get_secret_value() if settings.data_key else None
+    vault = DiskFileVault(
+        settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)
+    )
+    await vault.encrypt_stale_files()
     database = await Database.open(settings.database_path)
     uow_factory = SqliteUnitOfWorkFactory(database)
     restoration = RestorationService(
@@ -107,7 +118,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         texts=create_texts(settings.default_locale),
         register=register,
         offices=offices,
-        vault=DiskFileVault(settings.data_dir / "files"),
+        vault=vault,
         uow_factory=uow_factory,
         restoration=restoration,
         fsm_storage=SqliteFsmStorage(database),
@@ -202,6 +213,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         restoration=runtime.restoration,
         delivery=delivery,
         policy_sender=policy_sender,
+        scan_checker=ScanChecker(limit=2),  # each check may decode ~200 MB
     )
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)

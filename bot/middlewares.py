@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18nMiddleware
 from bot.dialogs.answers import Answers, answers_from
 from bot.i18n import Texts
 from bot.locks import DialogLocks
+from bot.logs import pseudonym
 
 log = logging.getLogger("bot.updates")
 
@@ -26,9 +27,11 @@ _TRACE = "_trace"
 
 
 class UpdateLogMiddleware(BaseMiddleware):
-    """Outer middleware on updates: one line per update with its id, handler and duration.
+    """Outer middleware on updates: one line per update with its id, the user's pseudonym,
+    handler and duration.
 
-    Never logs message content: texts, phones and passport numbers stay out of the logs.
+    Never logs message content: texts, phones and passport numbers stay out of the logs, and
+    the user's id only as a salted hash (bot.logs.pseudonym), enough to follow one person.
     """
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -42,10 +45,12 @@ class UpdateLogMiddleware(BaseMiddleware):
             outcome = "unhandled" if result is UNHANDLED else "ok"
             return result
         finally:
+            user: User | None = data.get("event_from_user")
             log.info(
-                "update=%s type=%s handler=%s outcome=%s ms=%.1f",
+                "update=%s type=%s user=%s handler=%s outcome=%s ms=%.1f",
                 event.update_id,
                 event.event_type,
+                pseudonym(user.id) if user is not None else "-",
                 trace.get("handler", "-"),
                 outcome,
                 (time.perf_counter() - started) * 1000,

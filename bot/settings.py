@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.keys import parse_data_keys
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = PROJECT_ROOT / "storage" / "demo"
 # @BotFather issues "<bot id>:<35 characters>"; accept any non-empty secret after the colon.
@@ -40,6 +42,8 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
     data_dir: Path = Path("./data")
+    # Encrypts passport scans at rest (storage/keys.py); unset: a key generated in DATA_DIR.
+    data_key: SecretStr | None = None
     registry_path: Path = DEMO_DIR / "register.csv"
     offices_path: Path = DEMO_DIR / "pickup_offices.csv"
     support_chat_id: int | None = None
@@ -80,6 +84,14 @@ class Settings(BaseSettings):
             raise ValueError("expected the token from @BotFather, like 123456:ABC-DEF")
         return text.strip()
 
+    @field_validator("data_key")
+    @classmethod
+    def _data_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parse_data_keys(value.get_secret_value())  # DataKeyError is a ValueError
+        return value
+
     @field_validator("telegram_api_base")
     @classmethod
     def _api_base(cls, value: str) -> str:
@@ -111,6 +123,11 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "bot.sqlite3"
+
+    @property
+    def data_key_path(self) -> Path:
+        """Where the generated key is kept when DATA_KEY is not set."""
+        return self.data_dir / "data.key"
 
     @property
     def paper_fee_kopecks(self) -> int:

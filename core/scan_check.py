@@ -46,6 +46,19 @@ _DECODER_ERRORS: tuple[type[Exception], ...] = (
 # Largest declared image we agree to decode. 64 Mpx covers 48-50 Mpx phone photos and an
 # A4 page scanned at 600 dpi (~35 Mpx) while bounding the RGB buffer at about 190 MB.
 DEFAULT_MAX_PIXELS = 64_000_000
+# The decoded buffer, width * height * bands, is bounded too: a 64 Mpx RGBA image passes the
+# pixel limit and still takes 256 MB. 200 MB admits 64 Mpx of RGB.
+DEFAULT_MAX_DECODED_BYTES = 200_000_000
+# A large image that expands from its file more than this is implausible for a photo or scan
+# (phone photos expand 10-30 times, a clean PNG scan of a page about a hundred) and typical of
+# a blank or crafted image: an 8000x8000 blank PNG of 243 KB decodes to 256 MB, about 1000 times.
+# Small images may compress as well as they like: their buffer is harmless.
+DEFAULT_MAX_EXPANSION = 256
+EXPANSION_CHECKED_ABOVE = 64_000_000  # decoded bytes
+# Bytes per pixel of Pillow's modes whose samples are wider than a byte.
+_WIDE_MODES: Mapping[str, int] = MappingProxyType(
+    {"I": 4, "F": 4, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+)
 
 
 class ScanKind(StrEnum):
@@ -81,7 +94,9 @@ class ScanProblem(Enum):
 
     Numbers a message may need travel in `ScanRejected.params`; the keys per problem:
     TOO_LARGE: limit, actual (bytes); IMAGE_TOO_SMALL: width, height, min_long, min_short;
-    DECOMPRESSION_BOMB: limit, and actual when the declared size is known (pixels);
+    DECOMPRESSION_BOMB: limit, and actual when the declared size is known (pixels), or for
+    the decoded buffer: decoded (bytes) with limit_decoded (bytes) or with file (bytes) and
+    limit_expansion (times);
     PDF_TOO_MANY_PAGES: limit, actual (pages). The others carry none.
     """
 
@@ -153,6 +168,8 @@ def check_scan(
     min_height: int = 400,
     max_pdf_pages: int = 5,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+    max_expansion: int = DEFAULT_MAX_EXPANSION,
 ) -> ScanInfo:
     """Accept a JPEG, PNG or PDF scan of a passport, or raise `ScanRejected`.
 
@@ -170,22 +187,33 @@ def check_scan(
         raise ScanRejected(ScanProblem.UNSUPPORTED_TYPE)
     if kind is ScanKind.PDF:
         return ScanInfo(kind=kind, size=len(data), pages=_count_pdf_pages(data, max_pdf_pages))
-    width, height = _decode_image(data, kind, min_width, min_height, max_pixels)
+    limits = _ImageLimits(min_width, min_height, max_pixels, max_decoded_bytes, max_expansion)
+    width, height = _decode_image(data, kind, limits)
     return ScanInfo(kind=kind, size=len(data), width=width, height=height)
 
 
-def _decode_image(
-    data: bytes, kind: ScanKind, min_width: int, min_height: int, max_pixels: int
-) -> tuple[int, int]:
-    # Bomb protection in two layers, neither touching Pillow's global settings (other code
+@dataclass(frozen=True, slots=True)
+class _ImageLimits:
+    min_width: int
+    min_height: int
+    max_pixels: int
+    max_decoded_bytes: int
+    max_expansion: int
+
+
+def _decode_image(data: bytes, kind: ScanKind, limits: _ImageLimits) -> tuple[int, int]:
+    # Bomb protection in layers, none touching Pillow's global settings (other code
     # in the process shares them, and threads would race on them):
     # 1. Pillow's own guard inside Image.open stays as configured: above
     #    2 * Image.MAX_IMAGE_PIXELS it raises DecompressionBombError, which we map.
     # 2. Our `max_pixels`, lower than Pillow's default, is checked on the declared size
     #    right after open, which only reads the header, so nothing big is allocated yet.
+    # 3. So are the decoded buffer (pixels times bands) and how far it expands from the
+    #    file's bytes (_check_decoded_size), since pixels alone miss a 64 Mpx RGBA blank.
     # Between MAX_IMAGE_PIXELS and twice that Pillow also emits a DecompressionBombWarning
     # before our check refuses the file; silencing it would need warnings.catch_warnings,
     # which swaps process-wide filters and is not thread-safe, so we let it be logged.
+    max_pixels = limits.max_pixels
     try:
         image = Image.open(BytesIO(data), formats=(_PILLOW_FORMATS[kind],))
     except Image.DecompressionBombError:
@@ -198,7 +226,9 @@ def _decode_image(
             raise ScanRejected(
                 ScanProblem.DECOMPRESSION_BOMB, limit=max_pixels, actual=width * height
             )
-        min_long, min_short = max(min_width, min_height), min(min_width, min_height)
+        _check_decoded_size(image, len(data), limits)
+        min_long = max(limits.min_width, limits.min_height)
+        min_short = min(limits.min_width, limits.min_height)
         if max(width, height) < min_long or min(width, height) < min_short:
             raise ScanRejected(
                 ScanProblem.IMAGE_TOO_SMALL,
@@ -215,6 +245,24 @@ def _decode_image(
         except _DECODER_ERRORS:
             raise ScanRejected(ScanProblem.IMAGE_CORRUPT) from None
     return width, height
+
+
+def _check_decoded_size(image: Image.Image, file_bytes: int, limits: _ImageLimits) -> None:
+    """Refuse, from the header alone, an image whose decoded buffer is too big or far bigger
+    than its file makes plausible."""
+    width, height = image.size
+    decoded = width * height * _WIDE_MODES.get(image.mode, len(image.getbands()))
+    if decoded > limits.max_decoded_bytes:
+        raise ScanRejected(
+            ScanProblem.DECOMPRESSION_BOMB, decoded=decoded, limit_decoded=limits.max_decoded_bytes
+        )
+    if decoded > EXPANSION_CHECKED_ABOVE and decoded > file_bytes * limits.max_expansion:
+        raise ScanRejected(
+            ScanProblem.DECOMPRESSION_BOMB,
+            decoded=decoded,
+            file=file_bytes,
+            limit_expansion=limits.max_expansion,
+        )
 
 
 def _count_pdf_pages(data: bytes, max_pages: int) -> int:

@@ -8,6 +8,7 @@ BEGIN to COMMIT/ROLLBACK, so no other task's statements slip into its transactio
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -87,6 +88,7 @@ class Database:
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
+            restrict_to_owner(path)
         # isolation_level=None: no implicit BEGIN from the sqlite3 module; transactions are ours.
         connection = await aiosqlite.connect(path, isolation_level=None)
         connection.row_factory = sqlite3.Row
@@ -167,6 +169,18 @@ class Database:
                     await connection.execute(statement)
                 # PRAGMA takes no parameters; the version is an int from the file name.
                 await connection.execute(f"PRAGMA user_version={migration.version:d}")
+
+
+def restrict_to_owner(path: Path) -> None:
+    """The database file and its -wal/-shm are the owner's only (0600), whatever the umask.
+
+    Created here first, empty (a valid SQLite database), so it never exists with wider
+    permissions; SQLite then gives -wal and -shm the database file's mode.
+    """
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))):
+        if file.exists():
+            file.chmod(0o600)
 
 
 async def _user_version(connection: aiosqlite.Connection) -> int:

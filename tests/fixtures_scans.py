@@ -5,6 +5,8 @@ Shared by unit and end-to-end tests, so every helper returns plain bytes.
 
 from __future__ import annotations
 
+import functools
+import random
 import struct
 import zipfile
 import zlib
@@ -104,13 +106,34 @@ def compressed_bomb_png(width: int = 12_000, height: int = 6_000) -> bytes:
 
     Built by hand (filter byte 0 + zero pixels, zlib'd) so making it costs no 72 MB image.
     """
-    row = b"\x00" * (1 + width)  # filter type 0, then one greyscale byte per pixel
+    return blank_png(width, height, bands=1)
+
+
+# PNG colour types by bands: greyscale, RGB, RGBA.
+_PNG_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}
+
+
+@functools.cache
+def blank_png(
+    width: int = 8_000, height: int = 8_000, *, bands: int = 4, noisy_rows: int = 0
+) -> bytes:
+    """A genuine blank PNG, 8-bit, 1 (grey), 3 (RGB) or 4 (RGBA) bands; the default 8000x8000
+    RGBA is about 250 KB and decodes to 256 MB. Built row by row, so it costs no such buffer.
+
+    `noisy_rows` first rows of random samples make the file as big as a real image's would be.
+    """
+    noise = random.Random(0)
+    blank = b"\x00" * (1 + width * bands)  # filter type 0, then zero samples
     compressor = zlib.compressobj(9)
-    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    body = b"".join(
+        compressor.compress(b"\x00" + noise.randbytes(width * bands) if y < noisy_rows else blank)
+        for y in range(height)
+    )
+    body += compressor.flush()
 
     def chunk(kind: bytes, payload: bytes) -> bytes:
         crc = zlib.crc32(kind + payload)
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[bands], 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.emulator import Emulator
+from storage.keys import load_data_keys
+from storage.vault import DiskFileVault
 from tests.e2e.forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,6 +183,11 @@ class BotProcess:
         if not self.files_dir.is_dir():
             return []
         return sorted(p for p in self.files_dir.iterdir() if not p.name.startswith("."))
+
+    async def read_scan(self, stored: Path) -> bytes:
+        """A stored scan decrypted with the key the bot generated in its data directory."""
+        keys = load_data_keys(None, self.data_dir / "data.key")
+        return await DiskFileVault(self.files_dir, keys).get(stored.name)
 
     def query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         """Read the bot's database (read-only, so the running bot is not disturbed)."""

@@ -3,6 +3,9 @@ and the logs hold no personal data."""
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
+
 import pytest
 
 from bot.i18n import Texts
@@ -102,21 +105,32 @@ async def test_text_typed_by_the_citizen_is_shown_literally(
     await c.wait_status("sent_by_post")
 
 
+# A citizen's Telegram id that cannot turn up in a log by chance (a duration, an update id).
+CITIZEN_ID = 586_204_937
+
+
 @pytest.mark.parametrize("level", ["INFO", "DEBUG"])
-async def test_logs_hold_no_phone_passport_or_enp(
+async def test_logs_hold_no_phone_passport_enp_or_telegram_id(
     level: str, start_bot: StartBot, client: SandboxClient, texts: Texts
 ) -> None:
     bot = await start_bot({"LOG_LEVEL": level})
-    c = await new_citizen(client, texts)
-    await c.to_delivery(IVANOV)
-    await c.choose_post()
+    c = await new_citizen(client, texts, user_id=CITIZEN_ID)
+    await c.to_delivery(IVANOV)  # the scan is checked under a "typing" chat action
+    await c.choose_electronic()
     await c.submit()
-    await c.wait_status("sent_by_post")
+    # The PDF goes out after an "upload_document" chat action.
+    await c.user.wait_for(lambda m: "document" in m, timeout=15)
     await c.user.send_command("/profile")
     await c.expect("profile.text")
+    actions = {action["action"] for action in await c.user.chat_actions()}
+    assert {"typing", "upload_document"} <= actions
     await bot.stop()
     log = bot.log()
     assert "update=" in log  # the log was written (one line per update)
+    assert "user=#" in log  # the citizen as a salted hash, enough to follow one person
+    if level == "DEBUG":
+        # aiogram's chat-action logger prints the chat id; it reaches the log only hashed.
+        assert "Started chat action" in log and "chat_id=#" in log
     digits = IVANOV.phone.lstrip("+")
     passport = IVANOV.passport.replace(" ", "")
     for secret in (
@@ -126,5 +140,36 @@ async def test_logs_hold_no_phone_passport_or_enp(
         IVANOV.passport,
         f"{passport[:4]} {passport[4:]}",
         IVANOV.enp,
+        str(CITIZEN_ID),  # the user id, and the private chat's id, which is the same
     ):
         assert secret not in log, f"{secret!r} found in the {level} log"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_what_the_bot_keeps_on_disk_is_its_users_only(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await new_citizen(client, texts)
+    await c.to_delivery(IVANOV)
+    await c.choose_electronic()
+    await c.submit()
+    await c.wait_status("ready")
+    # While the bot runs, so SQLite's -wal and -shm files exist.
+    data = bot.data_dir
+    database = data / "bot.sqlite3"
+    kept = [
+        database,
+        database.with_name("bot.sqlite3-wal"),
+        database.with_name("bot.sqlite3-shm"),
+        data / "data.key",
+        *bot.stored_files(),
+    ]
+    assert len(kept) == 5, kept
+    assert {p.name: mode(p) for p in kept} == {p.name: 0o600 for p in kept}
+    # The harness made the data directory before the bot started, with the usual 0755.
+    directories = [data, *(p for p in data.rglob("*") if p.is_dir())]
+    assert bot.files_dir in directories
+    assert {str(d): mode(d) for d in directories} == {str(d): 0o700 for d in directories}

@@ -234,7 +234,9 @@ async def test_operator_approval_of_a_new_application_is_one_transaction(
         await asyncio.sleep(0.05)
     thread = int(topics[0]["message_thread_id"])
     label = plain(texts.t("desk.button.approve", locale="ru"))
-    await group.wait_for(lambda m: label in json.dumps(m.get("reply_markup"), ensure_ascii=False), thread_id=thread)
+    await group.wait_for(
+        lambda m: label in json.dumps(m.get("reply_markup"), ensure_ascii=False), thread_id=thread
+    )
     answer = await olga.press(label, thread_id=thread)
     assert answer["answered"]
     await c.wait_status("ready", timeout=20)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import io
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from PIL import Image, UnidentifiedImageError
 
 from bot.i18n import Texts
 from sandbox.client import SandboxClient, message_text
-from sandbox.emulator import Emulator
+from sandbox.emulator import Emulator, files
 from tests.e2e.harness import BotProcess
 from tests.e2e.journey import IVANOV, Citizen, new_citizen
-from tests.fixtures_scans import make_gif, make_jpeg, make_pdf, make_png, truncated
+from tests.fixtures_scans import blank_png, make_gif, make_jpeg, make_pdf, make_png, truncated
 
 
 async def at_scan(client: SandboxClient, texts: Texts) -> Citizen:
@@ -110,7 +113,7 @@ async def test_a_replaced_scan_leaves_one_file_and_the_database_holds_its_hash(
     await c.user.send_document(first, "first.jpg", "image/jpeg")
     await c.expect("restore.delivery.prompt")
     [stored] = bot.stored_files()
-    assert stored.read_bytes() == first
+    assert await bot.read_scan(stored) == first
     await c.choose_electronic()
 
     await c.press("button.edit_scan")
@@ -119,13 +122,28 @@ async def test_a_replaced_scan_leaves_one_file_and_the_database_holds_its_hash(
     await c.user.send_document(second, "second.pdf", "application/pdf")
     await c.expect("summary.title")
     [replaced] = bot.stored_files()  # the first scan was deleted, not left behind
-    assert replaced.read_bytes() == second and replaced != stored
+    assert await bot.read_scan(replaced) == second and replaced != stored
 
     await c.submit()
     [row] = bot.query("SELECT scan_name, scan_sha256, scan_size FROM applications")
     assert row["scan_name"] == replaced.name
     assert row["scan_sha256"] == hashlib.sha256(second).hexdigest()
     assert row["scan_size"] == len(second)
+
+
+async def test_a_stored_scan_is_no_image_without_the_key(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await at_scan(client, texts)
+    scan = make_jpeg(1200, 800)
+    await c.user.send_document(scan, "passport.jpg", "image/jpeg")
+    await c.expect("restore.delivery.prompt")
+    [stored] = bot.stored_files()
+    on_disk = stored.read_bytes()
+    assert b"\xff\xd8\xff" not in on_disk and b"JFIF" not in on_disk
+    with pytest.raises(UnidentifiedImageError):
+        Image.open(io.BytesIO(on_disk))
+    assert await bot.read_scan(stored) == scan  # the key in DATA_DIR opens it
 
 
 async def test_a_file_over_10_mb_is_refused_before_downloading(
@@ -137,4 +155,39 @@ async def test_a_file_over_10_mb_is_refused_before_downloading(
     await c.user.send_document(big, "scan.pdf", "application/pdf")
     await c.expect("scan.error.too_large")
     assert len(emulator.calls("getFile")) == downloads
+    await c.scan()
+
+
+async def test_a_blank_image_that_would_decode_to_256_mb_is_refused_with_the_hint(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await at_scan(client, texts)
+    bomb = blank_png(8_000, 8_000)  # ~243 KB on disk, 8000x8000 RGBA
+    await c.user.send_document(bomb, "scan.png", "image/png")
+    await c.expect("scan.error.decompression_bomb")
+    assert bot.stored_files() == []
+    await c.scan()  # still at the scan step
+
+
+async def test_a_download_without_a_stated_size_is_cut_at_10_mb(
+    bot: BotProcess,
+    client: SandboxClient,
+    texts: Texts,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Telegram may omit file_size (it is optional): the cap must hold on the stream itself.
+    # That the stream is abandoned right past the cap is shown in tests/unit/test_uploads.py.
+    def without_size(make: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        return lambda *args: {k: v for k, v in make(*args).items() if k != "file_size"}
+
+    monkeypatch.setattr(files, "document_object", without_size(files.document_object))
+    monkeypatch.setattr(files.StoredFile, "as_file", without_size(files.StoredFile.as_file))
+    c = await at_scan(client, texts)
+    big = make_pdf(1) + b"%" * (12 * 1024 * 1024)
+    await c.user.send_document(big, "scan.pdf", "application/pdf")
+    await c.expect("scan.error.too_large")
+    [call] = [call for call in emulator.calls("getFile") if call.ok]
+    assert "file_size" not in call.result
+    assert bot.stored_files() == []
     await c.scan()

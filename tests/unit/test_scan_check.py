@@ -10,7 +10,10 @@ from PIL import Image, ImageFile
 
 from core.errors import DomainError
 from core.scan_check import (
+    DEFAULT_MAX_DECODED_BYTES,
+    DEFAULT_MAX_EXPANSION,
     DEFAULT_MAX_PIXELS,
+    EXPANSION_CHECKED_ABOVE,
     ScanInfo,
     ScanKind,
     ScanProblem,
@@ -20,6 +23,7 @@ from core.scan_check import (
 )
 from sandbox.demo_scan import demo_passport_scan
 from tests.fixtures_scans import (
+    blank_png,
     compressed_bomb_png,
     forged_jpeg_bomb,
     forged_png_bomb,
@@ -129,6 +133,50 @@ def test_compressed_single_colour_png_is_refused_before_decoding() -> None:
     error = rejected(data)
     assert error.code is ScanProblem.DECOMPRESSION_BOMB
     assert (error.limit, error.actual) == (DEFAULT_MAX_PIXELS, 72_000_000)
+
+
+def test_blank_rgba_png_within_the_pixel_limit_is_refused_before_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = blank_png(8_000, 8_000)  # 64 Mpx, exactly the pixel limit; RGBA decodes to 256 MB
+    assert len(data) < 300_000
+    loads: list[object] = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: loads.append(image))
+    error = rejected(data)
+    assert error.code is ScanProblem.DECOMPRESSION_BOMB
+    assert error.params == {"decoded": 256_000_000, "limit_decoded": DEFAULT_MAX_DECODED_BYTES}
+    assert loads == []  # refused from the header, nothing decoded
+
+
+def test_a_big_image_far_smaller_on_disk_than_decoded_is_refused() -> None:
+    data = blank_png(8_000, 8_000, bands=3)  # 192 MB decoded, under the cap, ~190 KB on disk
+    error = rejected(data)
+    assert error.code is ScanProblem.DECOMPRESSION_BOMB
+    assert error.params["decoded"] == 192_000_000
+    assert error.params["file"] == len(data)
+    assert error.params["limit_expansion"] == DEFAULT_MAX_EXPANSION
+
+
+def test_a_big_image_with_a_plausible_file_size_passes() -> None:
+    # 4700 x 4700 RGB, 66 MB decoded: over the size where expansion is checked, and noisy
+    # enough on disk (like a real photo) to stay under the expansion limit.
+    data = blank_png(4_700, 4_700, bands=3, noisy_rows=25)
+    decoded = 4_700 * 4_700 * 3
+    assert EXPANSION_CHECKED_ABOVE < decoded < len(data) * DEFAULT_MAX_EXPANSION
+    assert check_scan(data).width == 4_700
+
+
+def test_small_images_may_compress_as_well_as_they_like() -> None:
+    data = make_png(3000, 4000)  # flat shapes: 36 MB decoded from about 45 KB
+    assert len(data) * DEFAULT_MAX_EXPANSION < 36_000_000
+    assert check_scan(data).width == 3000
+
+
+def test_decoded_size_limit_is_a_parameter() -> None:
+    error = rejected(make_png(1000, 1000), max_decoded_bytes=2_999_999)
+    assert error.code is ScanProblem.DECOMPRESSION_BOMB
+    assert error.params == {"decoded": 3_000_000, "limit_decoded": 2_999_999}
+    assert check_scan(make_png(1000, 1000), max_decoded_bytes=3_000_000).width == 1000
 
 
 def test_between_pillow_warning_and_error_it_is_refused_too() -> None:

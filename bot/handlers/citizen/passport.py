@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiogram import Bot, F, Router
@@ -20,12 +19,13 @@ from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.i18n import t
 from bot.messages import scan_rejected_text, validation_error_text
+from bot.uploads import ScanChecker, download_scan
 from core.desk import SupportDesk
 from core.errors import ApplicationNotFound
 from core.models import StoredFile
 from core.ports import FileVault, RegisterLookup
 from core.restoration import RestorationService
-from core.scan_check import ScanRejected, check_scan
+from core.scan_check import ScanRejected
 from core.support import RelayDirection
 from core.validators import ValidationError, parse_passport
 
@@ -85,6 +85,7 @@ async def scan_uploaded(
     restoration: RestorationService,
     desk: OperatorDesk,
     dialog: Dialog,
+    scan_checker: ScanChecker,
 ) -> None:
     if message.media_group_id is not None:
         if message.media_group_id == answers.album_id:
@@ -102,11 +103,10 @@ async def scan_uploaded(
         await save_answers(state, answers)
         return
     async with ChatActionSender(bot=bot, chat_id=message.chat.id, action=ChatAction.TYPING):
-        buffer = await bot.download(file.file_id)
-        assert buffer is not None
-        data = buffer.getvalue()
         try:
-            info = await asyncio.to_thread(check_scan, data, max_bytes=MAX_SCAN_BYTES)
+            # Capped while streaming too: Telegram does not always state file_size.
+            data = await download_scan(bot, file.file_id, max_bytes=MAX_SCAN_BYTES)
+            info = await scan_checker.check(data, max_bytes=MAX_SCAN_BYTES)
         except ScanRejected as error:
             log.info("scan refused: %s", error.code.value)
             await save_answers(state, answers)
