@@ -40,6 +40,7 @@ from core.ports import Clock, FileVault, PickupOffices, RegisterLookup, UnitOfWo
 from core.restoration import ProcessingTimings, RestorationService
 from storage.database import Database
 from storage.fsm import SqliteFsmStorage
+from storage.health import SqliteHealthProbe
 from storage.offices import load_offices
 from storage.register import load_register
 from storage.unit_of_work import SqliteUnitOfWorkFactory
@@ -114,6 +115,12 @@ def create_bot(settings: Settings) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+
+
+def create_health_probe(runtime: Runtime) -> SqliteHealthProbe:
+    """What GET /healthz asks (bot/web.py)."""
+    assert runtime.database is not None
+    return SqliteHealthProbe(runtime.database, runtime.clock)
 
 
 def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
