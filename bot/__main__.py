@@ -17,7 +17,12 @@ from enum import StrEnum
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
     TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.methods import SetWebhook
@@ -30,6 +35,10 @@ from bot.web import HealthProbe, ListenError, create_web_app, serve_webhook, ser
 from core.errors import RegisterFileError
 
 log = logging.getLogger("bot")
+# getMe at start-up: each try gives up after this long (a silently dropped connection would
+# otherwise wait for the session's 60 s), and waits between tries double up to this cap.
+GET_ME_TIMEOUT_SECONDS = 10
+MAX_RETRY_DELAY_SECONDS = 30.0
 
 
 class Mode(StrEnum):
@@ -43,9 +52,64 @@ def choose_mode(settings: Settings) -> Mode:
     return Mode.WEBHOOK if settings.webhook_url else Mode.POLLING
 
 
-def _one_line(error: TelegramAPIError, token: str) -> str:
-    # An HTTP client's message may quote the request URL, which holds the token.
-    return " ".join(error.message.replace(token, "<BOT_TOKEN>").split())
+class TelegramUnreachable(Exception):
+    """The Bot API did not answer at start-up, retries included; the message is one line."""
+
+
+def retry_delays(budget: float) -> list[float]:
+    """Waits between tries: 1, 2, 4, 8... s (at most MAX_RETRY_DELAY_SECONDS), summing to
+    `budget` (the last one shortened to fit)."""
+    delays: list[float] = []
+    delay, left = 1.0, budget
+    while left > 0:
+        delays.append(min(delay, left))
+        left -= delays[-1]
+        delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
+    return delays
+
+
+async def reach_telegram(bot: Bot, settings: Settings) -> None:
+    """getMe, retried with backoff while the network or Telegram's servers fail. A refusal
+    (401, 404...) is not retried: it raises at once."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    delays = retry_delays(settings.startup_retry_seconds)
+    for attempt, delay in enumerate([*delays, None], start=1):
+        try:
+            await bot.get_me(request_timeout=GET_ME_TIMEOUT_SECONDS)
+            return
+        # Transient: the network, Telegram's servers, flood control, or something in between
+        # (a proxy's error page) answering instead of the Bot API.
+        except (
+            TelegramNetworkError,
+            TelegramServerError,
+            TelegramRetryAfter,
+            ClientDecodeError,
+        ) as error:
+            reason = _one_line(error, bot.token)
+            if delay is None:
+                raise TelegramUnreachable(
+                    f"Telegram unreachable: getMe failed {attempt} time(s) in"
+                    f" {loop.time() - started:.0f} s ({reason}); check the network and"
+                    f" TELEGRAM_API_BASE={settings.telegram_api_base}"
+                ) from error
+            if isinstance(error, TelegramRetryAfter):
+                delay = max(delay, float(error.retry_after))
+            log.warning("Telegram unreachable (%s); retrying in %g s", reason, delay)
+            await asyncio.sleep(delay)
+
+
+def _one_line(error: AiogramError, token: str) -> str:
+    if isinstance(error, TelegramRetryAfter):
+        return f"flood control, retry after {error.retry_after} s"
+    if isinstance(error, ClientDecodeError):
+        return "the answer was not the Bot API's JSON"
+    text = error.message if isinstance(error, TelegramAPIError) else str(error)
+    if isinstance(error, TelegramServerError):
+        text = f"server error: {text}"
+    if token:  # an HTTP client's message may quote the request URL, which holds the token
+        text = text.replace(token, "<BOT_TOKEN>")
+    return " ".join(text.split())
 
 
 @contextlib.contextmanager
@@ -76,6 +140,7 @@ async def run(settings: Settings, mode: Mode) -> None:
     runtime = await open_runtime(settings)
     bot = create_bot(settings)
     try:
+        await reach_telegram(bot, settings)
         dispatcher = build_dispatcher(runtime, bot)
         health = create_health_probe(runtime)
         if mode is Mode.WEBHOOK:
@@ -88,7 +153,7 @@ async def run(settings: Settings, mode: Mode) -> None:
         await runtime.close()
 
 
-def describe_telegram_error(error: TelegramAPIError, settings: Settings) -> str:
+def describe_telegram_error(error: AiogramError, settings: Settings) -> str:
     """One line for a Telegram error that stopped start-up."""
     if isinstance(error, TelegramUnauthorizedError):
         return (
@@ -96,11 +161,12 @@ def describe_telegram_error(error: TelegramAPIError, settings: Settings) -> str:
             " if it was revoked, @BotFather shows the current one"
         )
     reason = _one_line(error, settings.bot_token.get_secret_value() if settings.bot_token else "")
-    if isinstance(error.method, SetWebhook):
+    method = getattr(error, "method", None)
+    if isinstance(method, SetWebhook):
         return f"WEBHOOK_URL: Telegram refused the webhook ({reason})"
-    method = type(error.method).__name__
+    what = type(method).__name__ if method is not None else "a Bot API call"
     return (
-        f"Telegram: {method} failed at start-up ({reason}); check"
+        f"Telegram: {what} failed at start-up ({reason}); check"
         f" TELEGRAM_API_BASE={settings.telegram_api_base} and BOT_TOKEN"
     )
 
@@ -122,10 +188,10 @@ def main() -> int:
         variable = "OFFICES_PATH" if error.path == str(settings.offices_path) else "REGISTRY_PATH"
         print(f"{variable}: {error}", file=sys.stderr)
         return 2
-    except ListenError as error:
+    except (TelegramUnreachable, ListenError) as error:
         print(error, file=sys.stderr)
         return 2
-    except TelegramAPIError as error:
+    except AiogramError as error:
         print(describe_telegram_error(error, settings), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
