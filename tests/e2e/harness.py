@@ -41,8 +41,8 @@ def free_port() -> int:
 
 
 def base_environment(api_base: str, data_dir: Path, web_port: int | None = None) -> dict[str, str]:
-    """The bot's environment: the caller's minus anything that configures the bot, plus ours.
-    Polling, its /healthz on `web_port` (a free one when not given)."""
+    """The bot's environment: the caller's minus anything that configures the bot, plus ours:
+    polling, and /healthz on 127.0.0.1:`web_port` (a free port when not given)."""
     env = {
         k: v
         for k, v in os.environ.items()
