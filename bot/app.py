@@ -50,6 +50,7 @@ from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
 from storage.database import Database
 from storage.fsm import SqliteFsmStorage
+from storage.health import SqliteHealthProbe
 from storage.keys import load_data_keys
 from storage.offices import load_offices
 from storage.register import load_register
@@ -134,6 +135,12 @@ def create_bot(settings: Settings) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+
+
+def create_health_probe(runtime: Runtime) -> SqliteHealthProbe:
+    """What GET /healthz asks (bot/web.py)."""
+    assert runtime.database is not None
+    return SqliteHealthProbe(runtime.database, runtime.clock)
 
 
 def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:

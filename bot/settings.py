@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -19,6 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = PROJECT_ROOT / "storage" / "demo"
 # @BotFather issues "<bot id>:<35 characters>"; accept any non-empty secret after the colon.
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+# What setWebhook accepts as secret_token (https://core.telegram.org/bots/api#setwebhook).
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+HEALTH_PATH = "/healthz"
 
 
 def _split_list(value: object) -> object:
@@ -74,6 +78,16 @@ class Settings(BaseSettings):
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8080, ge=1, le=65535)
 
+    # Webhook mode when set: Telegram POSTs updates to this public URL; polling otherwise.
+    webhook_url: str | None = None
+    # Checked on every webhook request; a random one per start when not set.
+    webhook_secret: SecretStr | None = None
+    # Where the bot's HTTP server listens: the webhook (behind the TLS proxy) and /healthz.
+    web_host: str = "0.0.0.0"
+    web_port: int = Field(default=8081, ge=1, le=65535)
+    # How long start-up keeps retrying getMe while Telegram is unreachable (1, 2, 4, 8 s...).
+    startup_retry_seconds: float = Field(default=15.0, ge=0, le=3600)
+
     @field_validator("bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: object) -> object:
@@ -99,6 +113,34 @@ class Settings(BaseSettings):
             raise ValueError("expected an http(s) URL of a Bot API server")
         return value.rstrip("/")
 
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: object) -> object:
+        if value is None or not str(value).strip():
+            return None
+        text = str(value).strip()
+        parts = urlsplit(text)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                "expected the public https URL Telegram will post to,"
+                " like https://bot.example.org/telegram"
+            )
+        if parts.fragment:
+            raise ValueError("expected a URL without a #fragment")
+        if (parts.path or "/") == HEALTH_PATH:
+            raise ValueError(f"{HEALTH_PATH} is the health check's path; choose another one")
+        return text
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if not _WEBHOOK_SECRET_RE.match(text):
+            raise ValueError("expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return text
+
     @field_validator("operator_ids", mode="before")
     @classmethod
     def _operator_list(cls, value: object) -> object:
@@ -119,6 +161,11 @@ class Settings(BaseSettings):
                 " (a token from @BotFather's Payments)"
             )
         return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the bot serves the webhook on: WEBHOOK_URL's (a TLS proxy forwards it)."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @property
     def database_path(self) -> Path:

@@ -17,6 +17,7 @@ import ctypes.util
 import os
 import shutil
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,7 +43,17 @@ READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 LOG_TAIL_LINES = 25
 # Settings the launcher decides for the bot; everything else passes through unchanged.
-OWN_VARIABLES = ("BOT_TOKEN", "TELEGRAM_API_BASE", "DATA_DIR", "SUPPORT_CHAT_ID", "OPERATOR_IDS")
+OWN_VARIABLES = (
+    "BOT_TOKEN",
+    "TELEGRAM_API_BASE",
+    "DATA_DIR",
+    "SUPPORT_CHAT_ID",
+    "OPERATOR_IDS",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEB_HOST",
+    "WEB_PORT",
+)
 
 
 class SandboxError(Exception):
@@ -116,10 +127,22 @@ def bot_environment(data_dir: Path, emu: Emulator, support_chat_id: int) -> dict
             "DATA_DIR": str(data_dir),
             "SUPPORT_CHAT_ID": str(support_chat_id),
             "OPERATOR_IDS": str(OPERATOR_USER_ID),
+            # Polling even if .env sets a webhook; its /healthz on a free loopback port, so
+            # it never clashes with a real bot or another sandbox.
+            "WEBHOOK_URL": "",
+            "WEBHOOK_SECRET": "",
+            "WEB_HOST": "127.0.0.1",
+            "WEB_PORT": str(free_port()),
             "PYTHONUNBUFFERED": "1",
         }
     )
     return env
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _die_with_parent() -> None:

@@ -11,7 +11,8 @@ it through ``sandbox.client.SandboxClient`` over the HTTP control API::
 Modules: ``server`` (aiohttp app, recording, faults, strict checks), ``control`` (the
 ``/sandbox/api`` routes and SSE), ``state`` (the world), ``methods_*`` (Bot API methods),
 ``actions`` (what people do), ``messaging``/``markup``/``entities``/``markdown`` (building
-messages), ``files``, ``faults``, ``params``, ``errors``, ``schema_check``.
+messages), ``webhook`` (posting updates to a bot's webhook), ``files``, ``faults``, ``params``,
+``errors``, ``schema_check``.
 """
 
 from .schema_check import SchemaMismatchError, check, validate, validate_result

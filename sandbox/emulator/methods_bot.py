@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import bad_request, conflict
 from .params import Params
@@ -38,6 +39,7 @@ UPDATE_KINDS = {
     "removed_chat_boost",
 }
 COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
+WEBHOOK_PORTS = {80, 88, 443, 8443}
 
 
 @api_method("getMe")
@@ -118,6 +120,8 @@ async def set_webhook(ctx: Ctx, p: Params) -> Described:
         return Described(True, "Webhook was deleted" if was_set else "Webhook is already deleted")
     if not url.lower().startswith("https://"):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if _url_port(url) not in WEBHOOK_PORTS:
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
     secret = p.get_str("secret_token")
     if secret is not None and (len(secret) > 256 or not re.fullmatch(r"[A-Za-z0-9_-]+", secret)):
         raise bad_request("secret token contains unallowed characters")
@@ -132,6 +136,13 @@ async def set_webhook(ctx: Ctx, p: Params) -> Described:
     world.polling_generation += 1
     world.wake_pollers()
     return Described(True, "Webhook is already set" if same else "Webhook was set")
+
+
+def _url_port(url: str) -> int | None:
+    try:
+        return urlsplit(url).port or 443
+    except ValueError:
+        return None
 
 
 @api_method("deleteWebhook")
@@ -153,6 +164,9 @@ async def get_webhook_info(ctx: Ctx, p: Params) -> dict[str, Any]:
         "pending_update_count": len(world.updates),
     }
     if world.webhook:
+        for key in ("last_error_date", "last_error_message"):  # set by webhook delivery
+            if key in world.webhook:
+                info[key] = world.webhook[key]
         info["max_connections"] = world.webhook["max_connections"]
         if world.allowed_updates:
             info["allowed_updates"] = list(world.allowed_updates)

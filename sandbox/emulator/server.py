@@ -19,6 +19,7 @@ from .params import Params, decode_for_record, read_request
 from .registry import METHODS, Ctx, Described
 from .schema_check import SchemaMismatchError, method_names, validate, validate_result
 from .state import DEFAULT_BOT_NAME, DEFAULT_BOT_USERNAME, TOKEN_RE, World
+from .webhook import WebhookDelivery
 
 if TYPE_CHECKING:
     from sandbox.client import SandboxClient
@@ -97,6 +98,8 @@ class Emulator:
         self.strict = strict
         self.world = World(bot_username, bot_name, privacy_mode)
         self.faults = FaultPlan()
+        # Posts updates to the bot while a webhook is set (route() it to a local bot).
+        self.webhooks = WebhookDelivery(self.world)
         self.schema_problems: list[str] = []
         self._calls: list[RecordedCall] = []
         self._ctx = Ctx(self.world)
@@ -129,12 +132,14 @@ class Emulator:
         await site.start()
         address = self._runner.addresses[0]
         self.port = int(address[1])
+        await self.webhooks.start()
         log.info("Telegram Bot API emulator listening on %s", self.base_url)
 
     async def stop(self) -> None:
         if self._runner is None:
             return
         self._ctx.stopping.set()
+        await self.webhooks.stop()
         self.world.events.close()
         self.world.wake_pollers()
         for pending in [

@@ -48,8 +48,10 @@ async def start_bot(
 ) -> AsyncIterator[StartBot]:
     processes: list[BotProcess] = []
 
-    async def start(env: Mapping[str, str] | None = None) -> BotProcess:
-        process = BotProcess(emulator, tmp_path / "data", env, forkserver=forkserver)
+    async def start(env: Mapping[str, str] | None = None, *, webhook: bool = False) -> BotProcess:
+        process = BotProcess(
+            emulator, tmp_path / "data", env, forkserver=forkserver, webhook=webhook
+        )
         await process.start()
         processes.append(process)
         return process

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sqlite3
 import sys
 from collections.abc import Mapping
@@ -22,6 +23,10 @@ from tests.e2e.forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAE-e2e-TOKEN"
+# Webhook mode: Telegram's view of the bot; the emulator routes it to the bot's local port.
+WEBHOOK_ORIGIN = "https://oms-bot.e2e.invalid"
+WEBHOOK_PATH = "/telegram/webhook"
+WEBHOOK_SECRET = "e2e-webhook-Secret_0123456789"
 FAST_TIMINGS = {
     "CHECK_DELAY_SECONDS": "0.2",
     "STEP_DELAY_SECONDS": "0.2",
@@ -31,12 +36,21 @@ FAST_TIMINGS = {
 }
 
 
-def base_environment(api_base: str, data_dir: Path) -> dict[str, str]:
-    """The bot's environment: the caller's minus anything that configures the bot, plus ours."""
+def free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def base_environment(api_base: str, data_dir: Path, web_port: int | None = None) -> dict[str, str]:
+    """The bot's environment: the caller's minus anything that configures the bot, plus ours:
+    polling, and /healthz on 127.0.0.1:`web_port` (a free port when not given)."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("BOT_", "TELEGRAM_", "DATA_", "PAPER_", "PAYMENT_", "SUPPORT_"))
+        if not k.startswith(
+            ("BOT_", "TELEGRAM_", "DATA_", "PAPER_", "PAYMENT_", "SUPPORT_", "WEB_", "WEBHOOK_")
+        )
     }
     env.update(
         {
@@ -45,6 +59,8 @@ def base_environment(api_base: str, data_dir: Path) -> dict[str, str]:
             "DATA_DIR": str(data_dir),
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            "WEB_HOST": "127.0.0.1",
+            "WEB_PORT": str(web_port or free_port()),
             **FAST_TIMINGS,
         }
     )
@@ -84,7 +100,10 @@ async def run_until_exit(env: Mapping[str, str], timeout: float = 30.0) -> Exit:
 
 class BotProcess:
     """The bot under test: `python -m bot` as a subprocess, or, given a fork server, the same
-    entry point forked from an interpreter that has done the imports already."""
+    entry point forked from an interpreter that has done the imports already.
+
+    `webhook=True` runs it in webhook mode: it listens on 127.0.0.1:`web_port`, and the emulator
+    posts updates there as Telegram would through a TLS proxy at WEBHOOK_ORIGIN."""
 
     def __init__(
         self,
@@ -93,23 +112,43 @@ class BotProcess:
         env: Mapping[str, str] | None = None,
         *,
         forkserver: ForkServer | None = None,
+        webhook: bool = False,
     ):
         self.emulator = emulator
         self.data_dir = data_dir
         self.extra_env = dict(env or {})
         self.forkserver = forkserver
+        self.webhook = webhook
+        self.web_port = free_port()  # kept across restarts: the emulator's route points here
         self.process: asyncio.subprocess.Process | None = None
         self.pid: int | None = None
         self.log_path = data_dir / "bot.log"
 
+    @property
+    def web_base(self) -> str:
+        """The bot's own HTTP server: /healthz, and the webhook in webhook mode."""
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def webhook_url(self) -> str:
+        return WEBHOOK_ORIGIN + WEBHOOK_PATH
+
     def environment(self) -> dict[str, str]:
-        return {**base_environment(self.emulator.api_base, self.data_dir), **self.extra_env}
+        env = base_environment(self.emulator.api_base, self.data_dir, self.web_port)
+        if self.webhook:
+            env.update({"WEBHOOK_URL": self.webhook_url, "WEBHOOK_SECRET": WEBHOOK_SECRET})
+        return {**env, **self.extra_env}
 
     async def start(self, timeout: float = 30.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        world = self.emulator.world
         # A getUpdates call is recorded only when it returns (a long poll may wait seconds), so
-        # readiness is the emulator seeing a new poll begin.
-        polls_before = self.emulator.world.polling_generation
+        # readiness is the emulator seeing a new poll begin; in webhook mode, a new setWebhook
+        # (the bot sets it once it listens).
+        polls_before = world.polling_generation
+        webhook_before = world.webhook
+        if self.webhook:
+            self.emulator.webhooks.route(WEBHOOK_ORIGIN, self.web_base)
         if self.forkserver is not None:
             self.pid = self.forkserver.start(self.environment(), self.log_path)
         else:
@@ -127,13 +166,20 @@ class BotProcess:
             log.close()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        # Ready once it polls for updates after setting its commands.
-        while self.emulator.world.polling_generation <= polls_before:
+        # Ready once it polls for updates, or has set its webhook, after setting its commands.
+        while not self._ready(polls_before, webhook_before):
             if self.exit_code() is not None:
                 raise RuntimeError(f"bot exited early:\n{self.log()}")
             if loop.time() > deadline:
                 raise TimeoutError(f"bot did not start polling:\n{self.log()}")
             await asyncio.sleep(0.05)
+
+    def _ready(self, polls_before: int, webhook_before: dict[str, Any] | None) -> bool:
+        world = self.emulator.world
+        if not self.webhook:
+            return world.polling_generation > polls_before
+        # setWebhook stores a new dict each time, even for the same URL.
+        return world.webhook is not None and world.webhook is not webhook_before
 
     def exit_code(self) -> int | None:
         if self.forkserver is not None and self.pid is not None:

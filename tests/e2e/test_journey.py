@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import io
 
+import pytest
 from pypdf import PdfReader
 
 from bot.i18n import Texts
 from sandbox.client import SandboxClient, message_text
 from sandbox.emulator import Emulator
+from tests.e2e.conftest import StartBot
 from tests.e2e.harness import BotProcess
 from tests.e2e.journey import IVANOV, KOZLOV, PETROVA, Citizen
+
+
+@pytest.fixture(params=["polling", "webhook"])
+async def bot(request: pytest.FixtureRequest, start_bot: StartBot) -> BotProcess:
+    """Every journey twice: updates by long polling, and posted to the bot by webhook."""
+    return await start_bot(webhook=request.param == "webhook")
 
 
 async def citizen(
