@@ -4,7 +4,8 @@ Starts, in this order: the Telegram Bot API emulator (127.0.0.1, a free port), t
 ``http://SANDBOX_HOST:SANDBOX_PORT``, and the unmodified bot as a subprocess (``python -m bot``)
 pointed at the emulator. The emulator is pre-populated with one Telegram user per person of the
 demo register and a forum supergroup for support with a demo operator, so both sides of the
-service can be tried. Ctrl+C (or SIGTERM) stops the bot first, then the servers.
+service can be tried. Ctrl+C (or SIGTERM) stops the bot first, then the servers; a second
+Ctrl+C stops waiting for the bot, a repeated SIGTERM does not.
 """
 
 from __future__ import annotations
@@ -210,11 +211,17 @@ class Sandbox:
         self.page_runner: web.AppRunner | None = None
         self.bot: BotProcess | None = None
 
-    def request_stop(self) -> None:
-        if self.stopping.is_set() and self.bot is not None:
-            # A second Ctrl+C: do not wait for the bot's graceful shutdown any longer.
+    def request_stop(self, signum: int = signal.SIGINT) -> None:
+        """The first SIGINT or SIGTERM stops everything gracefully; only a second Ctrl+C kills.
+
+        A repeated SIGTERM is not impatience: `kill -TERM` of `make run`'s process group reaches
+        the launcher twice, once from the kill and once from make passing it on to its child."""
+        if not self.stopping.is_set():
+            self.stopping.set()
+            return
+        if signum == signal.SIGINT and self.bot is not None and self.bot.returncode is None:
+            say("second Ctrl+C: not waiting for the bot any longer")
             self.bot.kill()
-        self.stopping.set()
 
     async def run(self) -> int:
         settings = self.settings
@@ -327,7 +334,7 @@ async def _main(settings: Settings, bot_command: Sequence[str]) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C raises instead
-            loop.add_signal_handler(signum, sandbox.request_stop)
+            loop.add_signal_handler(signum, sandbox.request_stop, signum)
     try:
         return await sandbox.run()
     except SandboxError as error:
