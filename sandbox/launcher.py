@@ -3,7 +3,7 @@
 Starts, in this order: the Telegram Bot API emulator (127.0.0.1, a free port), the chat page at
 ``http://SANDBOX_HOST:SANDBOX_PORT``, and the unmodified bot as a subprocess (``python -m bot``)
 pointed at the emulator. The emulator is pre-populated with one Telegram user per person of the
-demo register and a forum supergroup for support with a demo operator, so both sides of the
+demo register and a forum supergroup for support with two demo operators, so both sides of the
 service can be tried. Ctrl+C (or SIGTERM) stops the bot first, then the servers; a second
 Ctrl+C stops waiting for the bot, a repeated SIGTERM does not.
 """
@@ -29,13 +29,20 @@ from bot.settings import Settings
 from core.errors import RegisterFileError
 from sandbox.emulator import Emulator
 from sandbox.emulator.actions import add_member
-from sandbox.web.app import DemoPerson, PageConfig, build_page_app
+from sandbox.web.app import DemoOperator, DemoPerson, PageConfig, build_page_app
 from storage.register import load_register
 
 # Any token of the right shape works with the emulator; this one can never be a real one.
 SANDBOX_TOKEN = "100000001:SANDBOX-offline-demo-token"
 DEFAULT_SUPPORT_CHAT_ID = -1001000000001
 OPERATOR_USER_ID = 600000001
+SECOND_OPERATOR_USER_ID = 600000002
+# Demo operators have real first names: the citizen reads "operator Anna joined", not
+# "operator Operator". The keys hold the names in the default language.
+OPERATOR_NAME_KEYS = {
+    OPERATOR_USER_ID: "sandbox.operator_name",
+    SECOND_OPERATOR_USER_ID: "sandbox.second_operator_name",
+}
 FIRST_PERSON_USER_ID = 700000000
 # Written into the sandbox data folder so that only a folder we made is ever wiped.
 MARKER_NAME = ".oms-sandbox"
@@ -98,14 +105,15 @@ def populate(emu: Emulator, config: PageConfig, group_title: str) -> None:
         is_forum=True,
         bot_status="administrator",
     )
-    add_member(
-        world,
-        group,
-        config.operator_id,
-        config.operator_name,
-        language_code=config.default_locale,
-        status="administrator",
-    )
+    for operator in config.operators:
+        add_member(
+            world,
+            group,
+            operator.user_id,
+            operator.first_name,
+            language_code=config.default_locale,
+            status="administrator",
+        )
 
 
 def bot_environment(data_dir: Path, emu: Emulator, support_chat_id: int) -> dict[str, str]:
@@ -116,7 +124,7 @@ def bot_environment(data_dir: Path, emu: Emulator, support_chat_id: int) -> dict
             "TELEGRAM_API_BASE": emu.api_base,
             "DATA_DIR": str(data_dir),
             "SUPPORT_CHAT_ID": str(support_chat_id),
-            "OPERATOR_IDS": str(OPERATOR_USER_ID),
+            "OPERATOR_IDS": ",".join(str(user_id) for user_id in OPERATOR_NAME_KEYS),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -207,7 +215,11 @@ class Sandbox:
         self.settings = settings
         self.bot_command = bot_command
         self.stopping = asyncio.Event()
-        self.emulator = Emulator(host="127.0.0.1", port=0)
+        self.texts = create_texts(settings.default_locale)
+        # A Russian interface gets a Russian display name for the bot, as a deployer would set
+        # with @BotFather.
+        bot_name = self.texts.t("sandbox.bot_name", locale=settings.default_locale)
+        self.emulator = Emulator(host="127.0.0.1", port=0, bot_name=bot_name)
         self.page_runner: web.AppRunner | None = None
         self.bot: BotProcess | None = None
 
@@ -225,7 +237,7 @@ class Sandbox:
 
     async def run(self) -> int:
         settings = self.settings
-        texts = create_texts(settings.default_locale)
+        texts = self.texts
         locale = settings.default_locale
         try:
             people = await asyncio.to_thread(demo_people, settings)
@@ -236,9 +248,12 @@ class Sandbox:
         config = PageConfig(
             people=people,
             support_chat_id=support_chat_id,
-            operator_id=OPERATOR_USER_ID,
-            operator_name=texts.t("sandbox.operator_name", locale=locale),
+            operators=[
+                DemoOperator(user_id, texts.t(key, locale=locale))
+                for user_id, key in OPERATOR_NAME_KEYS.items()
+            ],
             default_locale=locale,
+            timezone=settings.timezone.key,
         )
         try:
             await self.emulator.start()

@@ -20,6 +20,7 @@ from sandbox.launcher import (
     DEFAULT_SUPPORT_CHAT_ID,
     OPERATOR_USER_ID,
     SANDBOX_TOKEN,
+    SECOND_OPERATOR_USER_ID,
     STOP_TIMEOUT_SECONDS,
     run_sandbox,
 )
@@ -104,7 +105,7 @@ def test_the_bot_gets_the_sandbox_and_stops_first_on_sigterm(
         "BOT_TOKEN": SANDBOX_TOKEN,
         "DATA_DIR": str((settings.data_dir / "sandbox").resolve()),
         "SUPPORT_CHAT_ID": str(DEFAULT_SUPPORT_CHAT_ID),
-        "OPERATOR_IDS": str(OPERATOR_USER_ID),
+        "OPERATOR_IDS": f"{OPERATOR_USER_ID},{SECOND_OPERATOR_USER_ID}",
         "is_forum": True,
         "operator_status": "administrator",
     }
