@@ -23,10 +23,9 @@ const state = {
   disconnected: false,
   operatorId: null,
   // At a phone's width one pane shows at a time, as in Telegram: the people ("list"), a chat,
-  // or the desk; the desk itself shows its topics or one topic's thread.
+  // or the desk (body[data-view]); the desk shows its topics or a thread (body[data-desk-view]).
   view: 'list',
   viewBeforeDesk: 'list',
-  deskView: 'topics',
 };
 const ACTION_SECONDS = 5;
 // Telegram's limit for one message; longer texts go as several, as Telegram's apps send them.
@@ -84,7 +83,6 @@ function setView(view) {
 }
 
 function setDeskView(view) {
-  state.deskView = view;
   document.body.dataset.deskView = view;
 }
 
