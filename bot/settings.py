@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -26,7 +27,7 @@ HEALTH_PATH = "/healthz"
 
 
 def _split_list(value: object) -> object:
-    """`A,B` or `A` or a JSON list, as DOMAIN.md's settings conventions say."""
+    """`A,B` or `A` or a JSON list (docs/deployer.md, "Settings")."""
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
@@ -148,9 +149,16 @@ class Settings(BaseSettings):
 
     @field_validator("registry_path", "offices_path")
     @classmethod
-    def _file_exists(cls, value: Path) -> Path:
-        if not value.is_file():
+    def _csv_file(cls, value: Path) -> Path:
+        # The commonest slip is pointing at the folder holding the file; say so, not "missing".
+        if value.is_dir():
+            raise ValueError(f"{value} is a directory, expected a CSV file")
+        if not value.exists():
             raise ValueError(f"no such file: {value}")
+        if not value.is_file():
+            raise ValueError(f"{value} is not a regular file, expected a CSV file")
+        if not os.access(value, os.R_OK):
+            raise ValueError(f"{value} is not readable by this user")
         return value
 
     @model_validator(mode="after")

@@ -3,8 +3,9 @@
 Starts, in this order: the Telegram Bot API emulator (127.0.0.1, a free port), the chat page at
 ``http://SANDBOX_HOST:SANDBOX_PORT``, and the unmodified bot as a subprocess (``python -m bot``)
 pointed at the emulator. The emulator is pre-populated with one Telegram user per person of the
-demo register and a forum supergroup for support with a demo operator, so both sides of the
-service can be tried. Ctrl+C (or SIGTERM) stops the bot first, then the servers.
+demo register and a forum supergroup for support with two demo operators, so both sides of the
+service can be tried. Ctrl+C (or SIGTERM) stops the bot first, then the servers; a second
+Ctrl+C stops waiting for the bot, a repeated SIGTERM does not.
 """
 
 from __future__ import annotations
@@ -29,13 +30,20 @@ from bot.settings import Settings
 from core.errors import RegisterFileError
 from sandbox.emulator import Emulator
 from sandbox.emulator.actions import add_member
-from sandbox.web.app import DemoPerson, PageConfig, build_page_app
+from sandbox.web.app import DemoOperator, DemoPerson, PageConfig, build_page_app
 from storage.register import load_register
 
 # Any token of the right shape works with the emulator; this one can never be a real one.
 SANDBOX_TOKEN = "100000001:SANDBOX-offline-demo-token"
 DEFAULT_SUPPORT_CHAT_ID = -1001000000001
 OPERATOR_USER_ID = 600000001
+SECOND_OPERATOR_USER_ID = 600000002
+# Demo operators have real first names: the citizen reads "operator Anna joined", not
+# "operator Operator". The keys hold the names in the default language.
+OPERATOR_NAME_KEYS = {
+    OPERATOR_USER_ID: "sandbox.operator_name",
+    SECOND_OPERATOR_USER_ID: "sandbox.second_operator_name",
+}
 FIRST_PERSON_USER_ID = 700000000
 # Written into the sandbox data folder so that only a folder we made is ever wiped.
 MARKER_NAME = ".oms-sandbox"
@@ -108,14 +116,15 @@ def populate(emu: Emulator, config: PageConfig, group_title: str) -> None:
         is_forum=True,
         bot_status="administrator",
     )
-    add_member(
-        world,
-        group,
-        config.operator_id,
-        config.operator_name,
-        language_code=config.default_locale,
-        status="administrator",
-    )
+    for operator in config.operators:
+        add_member(
+            world,
+            group,
+            operator.user_id,
+            operator.first_name,
+            language_code=config.default_locale,
+            status="administrator",
+        )
 
 
 def bot_environment(data_dir: Path, emu: Emulator, support_chat_id: int) -> dict[str, str]:
@@ -126,7 +135,7 @@ def bot_environment(data_dir: Path, emu: Emulator, support_chat_id: int) -> dict
             "TELEGRAM_API_BASE": emu.api_base,
             "DATA_DIR": str(data_dir),
             "SUPPORT_CHAT_ID": str(support_chat_id),
-            "OPERATOR_IDS": str(OPERATOR_USER_ID),
+            "OPERATOR_IDS": ",".join(str(user_id) for user_id in OPERATOR_NAME_KEYS),
             # Polling even if .env sets a webhook; its /healthz on a free loopback port, so
             # it never clashes with a real bot or another sandbox.
             "WEBHOOK_URL": "",
@@ -229,19 +238,29 @@ class Sandbox:
         self.settings = settings
         self.bot_command = bot_command
         self.stopping = asyncio.Event()
-        self.emulator = Emulator(host="127.0.0.1", port=0)
+        self.texts = create_texts(settings.default_locale)
+        # A Russian interface gets a Russian display name for the bot, as a deployer would set
+        # with @BotFather.
+        bot_name = self.texts.t("sandbox.bot_name", locale=settings.default_locale)
+        self.emulator = Emulator(host="127.0.0.1", port=0, bot_name=bot_name)
         self.page_runner: web.AppRunner | None = None
         self.bot: BotProcess | None = None
 
-    def request_stop(self) -> None:
-        if self.stopping.is_set() and self.bot is not None:
-            # A second Ctrl+C: do not wait for the bot's graceful shutdown any longer.
+    def request_stop(self, signum: int = signal.SIGINT) -> None:
+        """The first SIGINT or SIGTERM stops everything gracefully; only a second Ctrl+C kills.
+
+        A repeated SIGTERM is not impatience: `kill -TERM` of `make run`'s process group reaches
+        the launcher twice, once from the kill and once from make passing it on to its child."""
+        if not self.stopping.is_set():
+            self.stopping.set()
+            return
+        if signum == signal.SIGINT and self.bot is not None and self.bot.returncode is None:
+            say("second Ctrl+C: not waiting for the bot any longer")
             self.bot.kill()
-        self.stopping.set()
 
     async def run(self) -> int:
         settings = self.settings
-        texts = create_texts(settings.default_locale)
+        texts = self.texts
         locale = settings.default_locale
         try:
             people = await asyncio.to_thread(demo_people, settings)
@@ -252,9 +271,12 @@ class Sandbox:
         config = PageConfig(
             people=people,
             support_chat_id=support_chat_id,
-            operator_id=OPERATOR_USER_ID,
-            operator_name=texts.t("sandbox.operator_name", locale=locale),
+            operators=[
+                DemoOperator(user_id, texts.t(key, locale=locale))
+                for user_id, key in OPERATOR_NAME_KEYS.items()
+            ],
             default_locale=locale,
+            timezone=settings.timezone.key,
         )
         try:
             await self.emulator.start()
@@ -350,7 +372,7 @@ async def _main(settings: Settings, bot_command: Sequence[str]) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C raises instead
-            loop.add_signal_handler(signum, sandbox.request_stop)
+            loop.add_signal_handler(signum, sandbox.request_stop, signum)
     try:
         return await sandbox.run()
     except SandboxError as error:

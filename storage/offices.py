@@ -17,6 +17,7 @@ OFFICE_COLUMNS = ("id", "region", "name", "address", "hours")
 
 # The id travels in callback_data (64 bytes in all), so it is short and ASCII.
 _OFFICE_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
+_OFFICE_ID_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class OfficeDirectory:
@@ -47,6 +48,13 @@ class OfficeDirectory:
         return len(self._offices)
 
 
+def _id_problem(office_id: str) -> str:
+    # Office ids are not personal data: quoting them helps find the row.
+    if not _OFFICE_ID_CHARS.fullmatch(office_id):
+        return f"{office_id} has characters other than A-Z a-z 0-9 _ -"
+    return f"{office_id} is longer than 16 characters (it travels in button data)"
+
+
 def load_offices(path: Path | str) -> OfficeDirectory:
     """Load and validate the office CSV; RegisterFileError lists every bad row."""
     path = Path(path)
@@ -57,7 +65,7 @@ def load_offices(path: Path | str) -> OfficeDirectory:
         row_problems = [f"{name}: empty" for name in OFFICE_COLUMNS if not row[name]]
         office_id = row["id"]
         if office_id and not _OFFICE_ID.fullmatch(office_id):
-            row_problems.append("id: up to 16 of A-Z a-z 0-9 _ -")
+            row_problems.append(f"id: {_id_problem(office_id)}")
         seen = first_line_of.setdefault(office_id, line)
         if office_id and seen != line:
             row_problems.append(f"id: duplicate of line {seen}")

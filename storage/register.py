@@ -1,7 +1,9 @@
 """The embedded register of insured persons: a CSV file loaded into memory with indexes.
 
-Every row is validated at load; all bad rows are reported at once with their line numbers, and
-problems name the column, never the value (the file is personal data and errors get logged).
+Every row is validated at load; all bad rows are reported at once with their line numbers, each
+problem naming the column and why it is wrong. The file is personal data and these messages get
+logged, so a value is quoted only where it identifies nobody: a malformed date or sex code. ENP,
+SNILS, passport, phone and names are described, never echoed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TypeVar
 from core.errors import RegisterFileError
 from core.models import InsuredPerson, Passport, Sex
 from core.validators import (
+    InvalidInput,
     ValidationError,
     normalize_phone,
     parse_enp,
@@ -45,8 +48,6 @@ REGISTER_COLUMNS = (
 T = TypeVar("T")
 
 _UNIQUE_COLUMNS = ("enp", "snils", "phone")
-_SERIES = re.compile(r"[0-9]{4}")
-_NUMBER = re.compile(r"[0-9]{6}")
 
 
 class InMemoryRegister:
@@ -114,7 +115,13 @@ def read_csv_rows(
                 if not record:
                     continue
                 if len(record) != len(header):
-                    problems.append((record_line, f"expected {len(header)} fields"))
+                    problems.append(
+                        (
+                            record_line,
+                            f"has {len(record)} fields, expected {len(header)} as in the header"
+                            " (a comma inside a value needs the value in double quotes)",
+                        )
+                    )
                     continue
                 rows.append((record_line, {name: record[i].strip() for name, i in index.items()}))
     except UnicodeDecodeError:
@@ -122,6 +129,25 @@ def read_csv_rows(
     except csv.Error as error:
         return [], [(line, f"malformed CSV ({error})")]
     return rows, problems
+
+
+# Why a core validator refused a value, in the words of the register's format (docs/deployer.md).
+_REASONS = {
+    InvalidInput.ENP_FORMAT: "expected 16 digits",
+    InvalidInput.ENP_CHECKSUM: "the check digit (the last one) does not match the other 15",
+    InvalidInput.SNILS_FORMAT: "expected 11 digits, as XXX-XXX-XXX YY",
+    InvalidInput.SNILS_CHECKSUM: "the control number (the last two digits) does not match",
+}
+# A date-like value is safe to quote; anything else in a date column may be a shifted phone
+# or passport number.
+_DATE_SHAPED = re.compile(r"[0-9]{1,4}[-./][0-9]{1,2}[-./][0-9]{1,4}")
+# Cyrillic capital EM and ZHE: a register typed in Russian often has them instead of M / F.
+_CYRILLIC_SEX = ("\u041c", "\u0416")
+_ISO_SHAPED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class BadValue(ValueError):
+    """A field's value is wrong; the message says why (and is safe to log)."""
 
 
 class _RowParser:
@@ -140,8 +166,11 @@ class _RowParser:
             return fallback
         try:
             parsed = parse(value)
-        except (ValidationError, ValueError):
-            self.problems.append(f"{name}: invalid")
+        except ValidationError as error:
+            self.problems.append(f"{name}: {_REASONS.get(error.code, 'invalid')}")
+            return fallback
+        except BadValue as error:
+            self.problems.append(f"{name}: {error}")
             return fallback
         self.parsed[name] = parsed
         return parsed
@@ -154,17 +183,17 @@ def _parse_person(row: dict[str, str]) -> tuple[InsuredPerson | None, _RowParser
     snils = fields.field("snils", parse_snils, "")
     last_name = fields.field("last_name", str, "")
     first_name = fields.field("first_name", str, "")
-    sex = fields.field("sex", lambda value: Sex(value.upper()), Sex.MALE)
-    birth_date = fields.field("birth_date", parse_iso_date, date.min)
+    sex = fields.field("sex", _sex, Sex.MALE)
+    birth_date = fields.field("birth_date", _date, date.min)
     series = fields.field("passport_series", _passport_series, "")
     number = fields.field("passport_number", _passport_number, "")
     phone = fields.field("phone", _e164, "")
     region = fields.field("region", str, "")
     smo_name = fields.field("smo_name", str, "")
     smo_phone = fields.field("smo_phone", str, "")
-    valid_from = fields.field("valid_from", parse_iso_date, date.max)
+    valid_from = fields.field("valid_from", _date, date.max)
     if not fields.problems and valid_from < birth_date:
-        fields.problems.append("valid_from: before birth_date")
+        fields.problems.append("valid_from: earlier than birth_date (a policy starts after birth)")
     if fields.problems:
         return None, fields
     person = InsuredPerson(
@@ -185,23 +214,52 @@ def _parse_person(row: dict[str, str]) -> tuple[InsuredPerson | None, _RowParser
     return person, fields
 
 
+def _sex(value: str) -> Sex:
+    try:
+        return Sex(value.upper())
+    except ValueError:
+        if value.upper() in _CYRILLIC_SEX:
+            raise BadValue(f"{value} is a Cyrillic letter; write the Latin M or F") from None
+        if len(value) <= 10 and not any(c.isdigit() for c in value):
+            raise BadValue(f"{value} is not M or F") from None
+        raise BadValue("not M or F") from None
+
+
+def _date(value: str) -> date:
+    try:
+        return parse_iso_date(value)
+    except ValidationError:
+        if _ISO_SHAPED.fullmatch(value):
+            raise BadValue(f"{value} is not a date (expected YYYY-MM-DD)") from None
+        if _DATE_SHAPED.fullmatch(value):
+            raise BadValue(f"{value} is not written as YYYY-MM-DD") from None
+        raise BadValue("not a date (expected YYYY-MM-DD)") from None
+
+
+def _digits(value: str, count: int) -> str:
+    if not re.fullmatch(r"[0-9]+", value):
+        raise BadValue(f"expected {count} digits, found other characters")
+    if len(value) != count:
+        raise BadValue(f"expected {count} digits, found {len(value)}")
+    return value
+
+
 def _passport_series(value: str) -> str:
-    series = "".join(value.split())  # "45 08" as printed in the passport
-    if not _SERIES.fullmatch(series):
-        raise ValueError("series")
-    return series
+    return _digits("".join(value.split()), 4)  # "45 08" as printed in the passport
 
 
 def _passport_number(value: str) -> str:
-    if not _NUMBER.fullmatch(value):
-        raise ValueError("number")
-    return value
+    return _digits(value, 6)
 
 
 def _e164(value: str) -> str:
     """The file must hold E.164 already; a number that only normalises to it is refused."""
-    if normalize_phone(value) != value:
-        raise ValueError("not E.164")
+    try:
+        normalized = normalize_phone(value)
+    except ValidationError:
+        raise BadValue("not a phone number (expected E.164, like +74951234567)") from None
+    if normalized != value:
+        raise BadValue("write it in E.164: a plus, the country code, no spaces (+74951234567)")
     return value
 
 

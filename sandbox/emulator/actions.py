@@ -17,7 +17,7 @@ from PIL import Image
 from .errors import ApiError
 from .markup import inline_buttons
 from .members import push_my_chat_member
-from .messaging import new_message, plain_text_fields
+from .messaging import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, new_message, plain_text_fields
 from .methods_chats import create_topic, delete_topic
 from .state import (
     FORUM_ICON_COLORS,
@@ -132,15 +132,23 @@ def user_message(
 
 def text_content(text: str) -> dict[str, Any]:
     try:
-        return plain_text_fields(text)
+        fields = plain_text_fields(text)
     except ApiError as exc:
         raise ControlError(400, "text must not be empty") from exc
+    if len(fields["text"]) > MAX_TEXT_LENGTH:
+        # No Telegram app sends that as one message: it splits the text into several.
+        raise ControlError(
+            400, f"a message holds at most {MAX_TEXT_LENGTH} characters; send it in parts"
+        )
+    return fields
 
 
 def caption_content(caption: str | None) -> dict[str, Any]:
     if not caption:
         return {}
     fields = plain_text_fields(caption)
+    if len(fields["text"]) > MAX_CAPTION_LENGTH:
+        raise ControlError(400, f"a caption holds at most {MAX_CAPTION_LENGTH} characters")
     result: dict[str, Any] = {"caption": fields["text"]}
     if "entities" in fields:
         result["caption_entities"] = fields["entities"]

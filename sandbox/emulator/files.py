@@ -12,8 +12,9 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import ApiError, bad_request
 
-# Telegram's bot limits: 50 MB per upload, 20 MB per getFile download.
+# Telegram's bot limits: 50 MB per upload (10 MB for a photo), 20 MB per getFile download.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 # Longest side of the photo sizes Telegram generates (s, m, x, y, w).
 PHOTO_SIDES = (90, 320, 800, 1280, 2560)
@@ -113,8 +114,12 @@ class FileStore:
 
     def add_photo(self, data: bytes) -> list[dict[str, Any]]:
         """Store a photo and its downscaled copies; return the PhotoSize array, smallest first."""
-        if len(data) > 10 * 1024 * 1024:
-            raise bad_request("PHOTO_INVALID_DIMENSIONS")
+        if len(data) > MAX_PHOTO_BYTES:
+            # TDLib's check of a local file, as the Bot API server passes uploads on to it.
+            raise bad_request(
+                f"file of size {len(data)} bytes is too big for a photo;"
+                f" the maximum size is {MAX_PHOTO_BYTES} bytes"
+            )
         try:
             with Image.open(io.BytesIO(data)) as image:
                 image.load()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .errors import bad_request
@@ -39,6 +40,9 @@ REPLY_KEYBOARD_OPTIONS = (
     "selective",
 )
 MAX_CALLBACK_DATA_BYTES = 64
+# Descriptions as api.telegram.org words them (telegram-bot-api's Client.cpp, TDLib's
+# ReplyMarkup.cpp).
+TEXT_BUTTONS_UNALLOWED = "Text buttons are unallowed in the inline keyboard"
 
 
 def parse_reply_markup(p: Params, *, inline_only: bool = False) -> dict[str, Any] | None:
@@ -77,28 +81,44 @@ def _inline_rows(raw: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return result
 
 
+def _string_field(button: dict[str, Any], name: str, where: str) -> str | None:
+    """A string field as the Bot API reads JSON: a number is taken as its text."""
+    value = button.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise bad_request(f'can\'t parse {where}: Field "{name}" must be of type String')
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _inline_button(button: Any) -> dict[str, Any]:
+    where = "inline keyboard button"
     if not isinstance(button, dict):
-        raise bad_request("InlineKeyboardButton must be an Object")
-    text = button.get("text")
-    if not isinstance(text, str):
-        raise bad_request("can't parse inline keyboard button: Text must be a String")
-    actions = [name for name in INLINE_ACTIONS if name in button and button[name] is not None]
-    if not actions:
-        raise bad_request("text buttons are unallowed in the inline keyboard")
+        raise bad_request(f"can't parse {where}: InlineKeyboardButton must be an Object")
+    text = _string_field(button, "text", where)
+    if text is None:
+        raise bad_request(f"can't parse {where}: Can't find field \"text\"")
+    # The Bot API reads an empty url or callback_data as absent.
+    present = {
+        name: button[name]
+        for name in INLINE_ACTIONS
+        if button.get(name) is not None and button.get(name) != ""
+    }
+    if not present:
+        raise bad_request(f"can't parse {where}: {TEXT_BUTTONS_UNALLOWED}")
+    # Checked after the button's type, as TDLib does once the Bot API has parsed the JSON.
+    if not text:
+        raise bad_request("inline keyboard button text must be non-empty")
     out: dict[str, Any] = {"text": text}
     for name in INLINE_EXTRAS:
         if button.get(name):
             out[name] = button[name]
-    action = actions[0]
-    value = button[action]
+    action, value = next(iter(present.items()))
     if action == "callback_data":
-        if not isinstance(value, str):
-            raise bad_request(
-                'can\'t parse inline keyboard button: Field "callback_data" must be a String'
-            )
-        data_len = len(value.encode("utf-8"))
-        if data_len == 0 or data_len > MAX_CALLBACK_DATA_BYTES:
+        value = _string_field(button, "callback_data", where)
+        assert value is not None
+        # 1-64 bytes, counted in UTF-8: a Cyrillic letter is two.
+        if len(value.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
             raise bad_request("BUTTON_DATA_INVALID")
     elif action == "url":
         if not isinstance(value, str) or not _valid_url(value):
@@ -127,11 +147,18 @@ def _reply_keyboard(raw: dict[str, Any]) -> dict[str, Any]:
         out_row: list[dict[str, Any]] = []
         for button in row:
             if isinstance(button, str):
-                out_row.append({"text": button})
-                continue
-            if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                raise bad_request("can't parse keyboard button: Text must be a String")
-            out_row.append({k: button[k] for k in KEYBOARD_BUTTON_FIELDS if button.get(k)})
+                button = {"text": button}
+            if not isinstance(button, dict):
+                raise bad_request(
+                    "can't parse keyboard button: KeyboardButton must be a String or an Object"
+                )
+            text = _string_field(button, "text", "keyboard button")
+            if text is None:
+                raise bad_request("can't parse keyboard button: Can't find field \"text\"")
+            if not text:
+                raise bad_request("keyboard button text must be non-empty")
+            kept = {k: button[k] for k in KEYBOARD_BUTTON_FIELDS if button.get(k)}
+            out_row.append({**kept, "text": text})
         if out_row:
             keyboard.append(out_row)
     markup: dict[str, Any] = {"keyboard": keyboard}

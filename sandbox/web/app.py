@@ -2,7 +2,8 @@
 
 Routes:
 - ``/`` and ``/static/...``: the chat page (no build step, nothing fetched from the internet);
-- ``/sandbox/app/config``: the demo people, the support group and the operator the page plays;
+- ``/sandbox/app/config``: the demo people, the support group, the operators the page plays and
+  the time zone its times show in;
 - ``/sandbox/app/texts/{locale}``: the page's own texts (``sandbox.*`` keys of the locale files);
 - ``/sandbox/app/sample-scan.jpg``: a fictitious passport picture to send with one click;
 - ``/sandbox/api/...``: the emulator's control API, mounted here too (same origin as the page).
@@ -55,20 +56,33 @@ class DemoPerson:
 
 
 @dataclass(frozen=True)
+class DemoOperator:
+    """A support operator the page can play: a Telegram user administering the support forum."""
+
+    user_id: int
+    first_name: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "first_name": self.first_name}
+
+
+@dataclass(frozen=True)
 class PageConfig:
     people: list[DemoPerson]
     support_chat_id: int
-    operator_id: int
-    operator_name: str
+    operators: list[DemoOperator]
     default_locale: str
+    # Message times show in the bot's TIMEZONE, as /status does, not in the browser's zone.
+    timezone: str = "Europe/Moscow"
 
     def as_json(self) -> dict[str, Any]:
         return {
             "people": [p.as_json() for p in self.people],
             "support_chat_id": self.support_chat_id,
-            "operator": {"user_id": self.operator_id, "first_name": self.operator_name},
+            "operators": [o.as_json() for o in self.operators],
             "default_locale": self.default_locale,
             "locales": list(LOCALES),
+            "timezone": self.timezone,
         }
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,15 @@ def free_port() -> int:
 class Launcher:
     """One sandbox process; its output is collected line by line on a thread."""
 
-    def __init__(self, data_dir: Path, port: int, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        env: Mapping[str, str] | None = None,
+        command: Sequence[str] | None = None,
+    ) -> None:
+        """``command`` replaces ``python -m bot`` (a `make run`-like parent); it then runs in a
+        process group of its own, as a service manager starts it."""
         self.port = port
         self.lines: list[str] = []
         self._changed = threading.Condition()
@@ -55,8 +63,9 @@ class Launcher:
             }
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
+            list(command or [sys.executable, "-m", "bot"]),
             cwd=ROOT,
+            start_new_session=command is not None,
             env=environment,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

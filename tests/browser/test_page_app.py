@@ -12,8 +12,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.i18n import load_catalog
 from bot.settings import Settings
 from sandbox.emulator import Emulator
-from sandbox.launcher import FIRST_PERSON_USER_ID, OPERATOR_USER_ID, demo_people, populate
-from sandbox.web.app import STATIC_DIR, PageConfig, build_page_app
+from sandbox.launcher import (
+    FIRST_PERSON_USER_ID,
+    OPERATOR_NAME_KEYS,
+    OPERATOR_USER_ID,
+    SECOND_OPERATOR_USER_ID,
+    demo_people,
+    populate,
+)
+from sandbox.web.app import STATIC_DIR, DemoOperator, PageConfig, build_page_app
 
 KEY = re.compile(r"['\"`](sandbox\.[a-z_.]*[a-z_])['\"`]")
 
@@ -24,9 +31,12 @@ async def client() -> AsyncIterator[TestClient]:
     config = PageConfig(
         people=people,
         support_chat_id=-1001000000001,
-        operator_id=OPERATOR_USER_ID,
-        operator_name="Operator",
+        operators=[
+            DemoOperator(OPERATOR_USER_ID, "Anna"),
+            DemoOperator(SECOND_OPERATOR_USER_ID, "Dmitry"),
+        ],
         default_locale="ru",
+        timezone="Asia/Vladivostok",
     )
     emu = Emulator()
     await emu.start()
@@ -47,8 +57,13 @@ async def test_config_lists_every_demo_person_as_their_own_user(client: TestClie
     assert len(first["passport_series"]) == 4 and len(first["passport_number"]) == 6
     assert first["phone"].startswith("+7")
     assert "enp" not in first and "snils" not in first
-    assert config["operator"]["user_id"] == OPERATOR_USER_ID
+    assert config["operators"] == [
+        {"user_id": OPERATOR_USER_ID, "first_name": "Anna"},
+        {"user_id": SECOND_OPERATOR_USER_ID, "first_name": "Dmitry"},
+    ]
     assert config["locales"] == ["ru", "en"]
+    # The page shows times in the bot's TIMEZONE, not the browser's.
+    assert config["timezone"] == "Asia/Vladivostok"
 
 
 @pytest.mark.parametrize("locale", ["ru", "en"])
@@ -92,5 +107,15 @@ async def test_page_and_control_api_share_one_origin(client: TestClient) -> None
     state = await (await client.get("/sandbox/api/state")).json()
     group = next(c for c in state["chats"] if c["chat"]["id"] == -1001000000001)
     assert group["chat"]["is_forum"] is True
-    assert {"user": group["members"][0]["user"], "status": "administrator"} in group["members"]
-    assert group["members"][0]["user"]["id"] == OPERATOR_USER_ID
+    operators = {m["user"]["id"]: m for m in group["members"] if m["user"]["id"] != 0}
+    assert {m["status"] for m in operators.values()} == {"administrator"}
+    assert [m["user"]["first_name"] for m in operators.values()] == ["Anna", "Dmitry"]
+
+
+def test_demo_operators_have_first_names_in_both_languages() -> None:
+    """The citizen reads "operator Anna joined", never "operator Operator"."""
+    names = {}
+    for locale in ("ru", "en"):
+        texts = {str(m.id): str(m.string) for m in load_catalog(locale)}
+        names[locale] = [texts[k] for k in OPERATOR_NAME_KEYS.values()]
+    assert names == {"ru": ["Анна", "Дмитрий"], "en": ["Anna", "Dmitry"]}

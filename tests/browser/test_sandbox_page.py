@@ -12,8 +12,10 @@ import re
 import shutil
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -38,6 +40,10 @@ CHROMIUM_ARGS = [
 SCREENSHOT = ROOT / "docs" / "sandbox.png"
 TAG = re.compile(r"<[^>]+>")
 TIMEOUT_MS = 20_000
+SANDBOX_ZONE = "Europe/Moscow"
+# A browser far from the sandbox's TIMEZONE: the page must still show the sandbox's times.
+BROWSER_ZONE = "America/New_York"
+PHONE = {"width": 390, "height": 844}
 
 if CHROMIUM is not None:
     from playwright.sync_api import Browser, Page, sync_playwright
@@ -61,7 +67,10 @@ def prompt(texts: Texts, key: str, locale: str = "ru") -> str:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
     """`python -m bot` with no BOT_TOKEN, exactly what `make run` starts."""
-    launcher = Launcher(tmp_path_factory.mktemp("sandbox") / "data", free_port())
+    # TIMEZONE explicit, whatever a developer's .env says: the page's times are checked in it.
+    launcher = Launcher(
+        tmp_path_factory.mktemp("sandbox") / "data", free_port(), {"TIMEZONE": SANDBOX_ZONE}
+    )
     try:
         launcher.wait_ready()
         yield launcher
@@ -87,10 +96,15 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser, sandbox: Launcher) -> Iterator[Page]:
+def open_page(browser: Browser, sandbox: Launcher, **options: Any) -> tuple[Page, list[str]]:
     context = browser.new_context(
-        viewport={"width": 1360, "height": 860}, accept_downloads=True, locale="ru-RU"
+        **{
+            "viewport": {"width": 1360, "height": 860},
+            "accept_downloads": True,
+            "locale": "ru-RU",
+            "timezone_id": BROWSER_ZONE,
+            **options,
+        }
     )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -98,8 +112,23 @@ def page(browser: Browser, sandbox: Launcher) -> Iterator[Page]:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"http://127.0.0.1:{sandbox.port}/")
     page.locator("body.ready").wait_for()
+    return page, errors
+
+
+@pytest.fixture
+def page(browser: Browser, sandbox: Launcher) -> Iterator[Page]:
+    page, errors = open_page(browser, sandbox)
     yield page
-    context.close()
+    page.context.close()
+    assert errors == []
+
+
+@pytest.fixture
+def phone(browser: Browser, sandbox: Launcher) -> Iterator[Page]:
+    """The page on a phone: 390 x 844 CSS pixels, as an iPhone 12-15."""
+    page, errors = open_page(browser, sandbox, viewport=PHONE, is_mobile=True)
+    yield page
+    page.context.close()
     assert errors == []
 
 
@@ -141,6 +170,8 @@ def test_electronic_policy_journey_by_clicking(page: Page, texts: Texts) -> None
     card = page.locator("#person-card")
     card.filter(has_text="4508 123456").wait_for()  # what the person knows: their passport
 
+    # The bot has a Russian display name in a Russian interface.
+    assert page.locator("#bot-name").inner_text() == t(texts, "sandbox.bot_name")
     page.locator("#start-button").click()
     bot_says(page, prompt(texts, "restore.consent.prompt"))
     press(page, t(texts, "button.consent_accept"))
@@ -149,6 +180,9 @@ def test_electronic_policy_journey_by_clicking(page: Page, texts: Texts) -> None
     page.locator("#chat-keyboard").get_by_role(
         "button", name=t(texts, "button.share_contact"), exact=True
     ).click()
+    # The shared contact shows its number as people write it.
+    contact = page.locator("#chat-messages .msg.out .contact-phone").last
+    assert contact.inner_text() == "+7 999 000-00-01"
     bot_says(page, prompt(texts, "restore.profile.prompt"))
     press(page, t(texts, "button.its_me"))
 
@@ -184,6 +218,17 @@ def test_electronic_policy_journey_by_clicking(page: Page, texts: Texts) -> None
     page.locator("#desk-toggle").click()
     page.locator("#desk-topics .topic:not([data-thread-id='1'])").first.wait_for()
     page.locator("#desk-messages .msg.in .inline-btn").first.wait_for()
+
+    # The first demo operator takes the conversation: the citizen is told a real first name.
+    assert page.locator("#operator-switch [aria-pressed='true']").inner_text() == t(
+        texts, "sandbox.operator_name"
+    )
+    page.locator("#desk-messages").get_by_role(
+        "button", name=t(texts, "desk.button.take"), exact=True
+    ).last.click()
+    name = t(texts, "sandbox.operator_name")
+    joined = html.unescape(TAG.sub("", texts.t("support.operator_joined", locale="ru", name=name)))
+    bot_says(page, joined)
 
     # The picture the README shows; refreshed only on request, so a test run leaves git clean.
     page.set_viewport_size({"width": 1500, "height": 900})
@@ -282,3 +327,165 @@ def test_language_toggle_switches_the_page_and_the_user(
     assert page.locator("#chat-input").get_attribute("placeholder") == t(
         texts, "sandbox.composer.placeholder"
     )
+
+
+def start_chat(page: Page, texts: Texts, user_id: int) -> None:
+    """Pick the person and press Start: the bot may write to them from now on."""
+    page.locator(f'#people [data-user-id="{user_id}"]').click()
+    page.locator("#start-button").click()
+    bot_says(page, prompt(texts, "start.welcome"))
+
+
+def moment_in(zone: str, unix_seconds: int) -> str:
+    return datetime.fromtimestamp(unix_seconds, ZoneInfo(zone)).strftime("%H:%M")
+
+
+def test_message_times_show_in_the_configured_timezone(
+    page: Page, sandbox: Launcher, texts: Texts
+) -> None:
+    """/status speaks TIMEZONE's time; the page's bubbles say the same, not the browser's."""
+    user_id = FIRST_PERSON_USER_ID + 5
+    start_chat(page, texts, user_id)
+    sent = as_bot(sandbox, "sendMessage", chat_id=user_id, text="What time is it?")
+    bubble = page.locator(f'#chat-messages .msg[data-id="{sent["message_id"]}"]')
+    shown = bubble.locator(".meta time")
+    shown.wait_for()
+    assert shown.inner_text() == moment_in(SANDBOX_ZONE, sent["date"])
+    assert moment_in(BROWSER_ZONE, sent["date"]) != moment_in(SANDBOX_ZONE, sent["date"])
+    assert SANDBOX_ZONE in (shown.get_attribute("title") or "")
+
+
+def at_bottom(page: Page, selector: str) -> bool:
+    gap: float = page.eval_on_selector(
+        selector, "el => el.scrollHeight - el.scrollTop - el.clientHeight"
+    )
+    return gap < 2
+
+
+def settles_at_bottom(page: Page, selector: str) -> None:
+    """At the bottom within a few frames (a resize is followed on the next frame)."""
+    page.wait_for_function(
+        "el => el.scrollHeight - el.scrollTop - el.clientHeight < 2",
+        arg=page.locator(selector).element_handle(),
+        timeout=3_000,
+    )
+
+
+def test_the_chat_keeps_to_the_bottom_and_offers_new_messages(
+    page: Page, sandbox: Launcher, texts: Texts
+) -> None:
+    user_id = FIRST_PERSON_USER_ID + 6
+    start_chat(page, texts, user_id)
+    chat = "#chat-messages"
+    last = None
+    for number in range(25):
+        last = as_bot(sandbox, "sendMessage", chat_id=user_id, text=f"Line {number}")
+    assert last is not None
+    page.locator(f'{chat} .msg[data-id="{last["message_id"]}"]').wait_for()
+    page.wait_for_function("document.getElementById('chat-jump').hidden")
+    assert at_bottom(page, chat)
+
+    # A long message arrives: its end is in view.
+    long = as_bot(sandbox, "sendMessage", chat_id=user_id, text="Long message. " * 200)
+    page.locator(f'{chat} .msg[data-id="{long["message_id"]}"]').wait_for()
+    settles_at_bottom(page, chat)
+    # The desk opens beside the chat, which narrows and grows taller: still at the bottom.
+    page.locator("#desk-toggle").click()
+    page.locator("#desk-pane").wait_for()
+    page.wait_for_timeout(300)  # time enough for a wrong scroll to happen
+    settles_at_bottom(page, chat)
+    page.locator("#desk-close").click()
+    page.wait_for_timeout(300)
+    settles_at_bottom(page, chat)
+    assert page.locator("#chat-jump").is_hidden()
+
+    # Scrolled up to read: new messages do not move the page; a button counts them.
+    page.eval_on_selector(chat, "el => { el.scrollTop = 0; }")
+    jump = page.locator("#chat-jump")
+    jump.wait_for()
+    for number in range(2):
+        as_bot(sandbox, "sendMessage", chat_id=user_id, text=f"While away {number}")
+    jump.locator(".unread", has_text="2").wait_for()
+    assert page.eval_on_selector(chat, "el => el.scrollTop") < 50
+    jump.click()
+    jump.wait_for(state="hidden")
+    assert at_bottom(page, chat)
+    assert page.locator(f"{chat} .msg.in", has_text="While away 1").is_visible()
+
+
+def inside(page: Page, selector: str) -> bool:
+    """The element is wholly on screen, not under anything else's box."""
+    box = page.locator(selector).bounding_box()
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5
+
+
+def test_the_page_at_a_phones_width_shows_one_pane_at_a_time(phone: Page, texts: Texts) -> None:
+    page = phone
+    # Nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # First the people, as Telegram opens on the chat list; the chat is not squeezed under it.
+    assert page.locator("#sidebar").is_visible()
+    assert not page.locator("#chat-pane").is_visible()
+    assert not page.locator("#desk-pane").is_visible()
+    rows = page.locator("#people .person")
+    visible_rows = sum(
+        1
+        for box in (rows.nth(i).bounding_box() for i in range(rows.count()))
+        if box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
+    )
+    assert visible_rows >= 6
+    topbar = page.locator(".topbar").bounding_box()
+    first_row = rows.first.bounding_box()
+    assert topbar is not None and first_row is not None
+    assert first_row["y"] >= topbar["y"] + topbar["height"]
+
+    # A person opens their chat, with a way back.
+    user_id = FIRST_PERSON_USER_ID + 7
+    page.locator(f'#people [data-user-id="{user_id}"]').click()
+    page.locator("#chat-pane").wait_for()
+    assert not page.locator("#sidebar").is_visible()
+    assert page.locator("#chat-back").is_visible() and inside(page, "#chat-back")
+    # Who they are and their passport stay at hand.
+    page.locator("#role-strip .copyable").wait_for()
+    page.locator("#start-button").click()
+    bot_says(page, prompt(texts, "start.welcome"))
+    head = page.locator("#chat-pane .pane-head").bounding_box()
+    messages = page.locator("#chat-messages").bounding_box()
+    assert head is not None and messages is not None
+    assert messages["y"] >= head["y"] + head["height"]
+    # The composer's placeholder fits in its field.
+    room = page.eval_on_selector(
+        "#chat-input",
+        """el => {
+            const style = getComputedStyle(el);
+            const context = document.createElement('canvas').getContext('2d');
+            context.font = style.font;
+            const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+            const free = el.clientWidth - padding;
+            return free - context.measureText(el.placeholder).width;
+        }""",
+    )
+    assert room >= 0
+    for control in ("#chat-input", "#chat-composer .send-button", "#scan-button"):
+        assert inside(page, control), control
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # Back to the list.
+    page.locator("#chat-back").click()
+    page.locator("#sidebar").wait_for()
+    assert not page.locator("#chat-pane").is_visible()
+
+    # The operators' desk: the topics, then a topic, then back to the topics, then closed.
+    page.locator("#desk-toggle").click()
+    page.locator("#desk-topics").wait_for()
+    assert not page.locator("#sidebar").is_visible()
+    assert not page.locator(".desk-thread").is_visible()
+    page.locator("#desk-topics .topic").first.click()
+    page.locator(".desk-thread").wait_for()
+    assert not page.locator("#desk-topics").is_visible()
+    assert inside(page, "#desk-input") and inside(page, "#desk-back")
+    page.locator("#desk-back").click()
+    page.locator("#desk-topics").wait_for()
+    page.locator("#desk-close").click()
+    page.locator("#sidebar").wait_for()
+    assert not page.locator("#desk-pane").is_visible()

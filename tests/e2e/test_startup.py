@@ -39,6 +39,7 @@ async def test_register_with_bad_rows_stops_start_up_naming_the_lines(
                 first,  # line 2: good
                 first.replace(first.split(",")[0], "1234", 1),  # line 3: ENP of 4 digits
                 "not,enough,columns",  # line 4
+                first.replace("1985-06-12", "1990-13-01"),  # line 5: no 13th month
             ]
         )
         + "\n",
@@ -51,7 +52,10 @@ async def test_register_with_bad_rows_stops_start_up_naming_the_lines(
     assert len(result.lines) == 1, result.output
     line = result.lines[0]
     assert "REGISTRY_PATH" in line
-    assert "line 3" in line and "line 4" in line and "2 bad row" in line
+    assert "line 3" in line and "line 4" in line and "3 bad row" in line
+    # Each problem says why, not just "invalid".
+    assert "line 3: enp: expected 16 digits" in line
+    assert "line 5: birth_date: 1990-13-01 is not a date (expected YYYY-MM-DD)" in line
     assert "Traceback" not in result.output
     assert emulator.calls() == []  # it stopped before talking to Telegram
 
@@ -100,3 +104,26 @@ def test_start_up_retries_back_off_within_the_budget() -> None:
     assert retry_delays(0) == []
     assert retry_delays(2.5) == [1, 1.5]
     assert retry_delays(120) == [1, 2, 4, 8, 16, 30, 30, 29]
+
+
+async def test_a_folder_as_the_register_is_named_as_a_folder(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    env = base_environment(emulator.api_base, tmp_path / "data")
+    env["REGISTRY_PATH"] = str(tmp_path)
+    result = await run_until_exit(env)
+    assert result.code != 0
+    assert result.lines == [
+        f"Invalid configuration: REGISTRY_PATH: {tmp_path} is a directory, expected a CSV file"
+    ], result.output
+    assert emulator.calls() == []
+
+
+async def test_a_missing_office_list_is_named(emulator: Emulator, tmp_path: Path) -> None:
+    env = base_environment(emulator.api_base, tmp_path / "data")
+    env["OFFICES_PATH"] = str(tmp_path / "offices.csv")
+    result = await run_until_exit(env)
+    assert result.code != 0
+    assert result.lines == [
+        f"Invalid configuration: OFFICES_PATH: no such file: {tmp_path / 'offices.csv'}"
+    ], result.output

@@ -76,8 +76,8 @@ def test_bad_rows_are_reported_with_line_numbers(tmp_path: Path) -> None:
         (3, "id: duplicate of line 2"),
         (4, "id: empty"),
         (5, "region: empty"),
-        (6, "id: up to 16 of A-Z a-z 0-9 _ -"),
-        (7, "id: up to 16 of A-Z a-z 0-9 _ -"),
+        (6, "id: такой-id has characters other than A-Z a-z 0-9 _ -"),
+        (7, "id: a-very-long-office-id is longer than 16 characters (it travels in button data)"),
     ]
 
 

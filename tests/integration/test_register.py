@@ -117,17 +117,18 @@ def test_every_bad_row_is_reported_with_its_line_number(tmp_path: Path) -> None:
         load_register(write(tmp_path, "\n".join(lines) + "\n"))
     problems = dict(info.value.problems)
     assert problems == {
-        3: "enp: invalid",
+        3: "enp: the check digit (the last one) does not match the other 15",
         4: "enp: duplicate of line 2",
-        5: "snils: invalid",
-        7: "sex: invalid; snils: duplicate of line 6",
-        8: "birth_date: invalid",
-        9: "passport_series: invalid",
-        10: "phone: invalid",
+        5: "snils: the control number (the last two digits) does not match",
+        7: "sex: X is not M or F; snils: duplicate of line 6",
+        8: "birth_date: 12.06.1985 is not written as YYYY-MM-DD",
+        9: "passport_series: expected 4 digits, found other characters",
+        10: "phone: write it in E.164: a plus, the country code, no spaces (+74951234567)",
         11: "phone: duplicate of line 6",
         12: "last_name: empty",
-        13: "expected 14 fields",
-        14: "valid_from: before birth_date",
+        13: "has 3 fields, expected 14 as in the header"
+        " (a comma inside a value needs the value in double quotes)",
+        14: "valid_from: earlier than birth_date (a policy starts after birth)",
     }
     # Personal data stays out of the message, which ends up in logs.
     message = str(info.value)
@@ -140,7 +141,9 @@ def test_line_numbers_count_physical_lines_of_quoted_multiline_fields(tmp_path: 
     bad = bad.replace("+79990000001", "+79990000003").replace("112-233-445 95", "00100199812")
     with pytest.raises(RegisterFileError) as info:
         load_register(write(tmp_path, f"{HEADER}\n{GOOD}\n{multiline}\n{bad}\n"))
-    assert info.value.problems == [(5, "birth_date: invalid")]
+    assert info.value.problems == [
+        (5, "birth_date: 1985-13-12 is not a date (expected YYYY-MM-DD)")
+    ]
 
 
 def test_a_file_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
@@ -199,4 +202,34 @@ def test_blank_lines_do_not_shift_line_numbers(tmp_path: Path) -> None:
     bad = unique_row(5, sex="?")
     with pytest.raises(RegisterFileError) as info:
         load_register(write(tmp_path, f"{HEADER}\n\n{GOOD}\n\n{bad}\n\n"))
-    assert info.value.problems == [(5, "sex: invalid")]
+    assert info.value.problems == [(5, "sex: ? is not M or F")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        (
+            {"birth_date": "1990-13-01"},
+            "birth_date: 1990-13-01 is not a date (expected YYYY-MM-DD)",
+        ),
+        (
+            {"valid_from": "2012-02-30"},
+            "valid_from: 2012-02-30 is not a date (expected YYYY-MM-DD)",
+        ),
+        ({"birth_date": "+79990000001"}, "birth_date: not a date (expected YYYY-MM-DD)"),
+        ({"enp": "12345"}, "enp: expected 16 digits"),
+        ({"snils": "112-233-445"}, "snils: expected 11 digits, as XXX-XXX-XXX YY"),
+        ({"sex": "\u041c"}, "sex: \u041c is a Cyrillic letter; write the Latin M or F"),
+        ({"sex": "4508123456"}, "sex: not M or F"),
+        ({"passport_series": "450"}, "passport_series: expected 4 digits, found 3"),
+        ({"passport_number": "1234567"}, "passport_number: expected 6 digits, found 7"),
+        ({"phone": "call me"}, "phone: not a phone number (expected E.164, like +74951234567)"),
+        ({"smo_name": ""}, "smo_name: empty"),
+    ],
+)
+def test_a_bad_field_says_why(tmp_path: Path, changes: dict[str, str], why: str) -> None:
+    with pytest.raises(RegisterFileError) as info:
+        load_register(write(tmp_path, f"{HEADER}\n{unique_row(2, **changes)}\n"))
+    assert info.value.problems == [(2, why)]
+    # Identifiers are described, never quoted: the message ends up in logs.
+    assert "+7999" not in str(info.value) and "4508" not in str(info.value)

@@ -80,3 +80,31 @@ def test_no_russian_text_in_python_code() -> None:
                 if cyrillic_literal.search(code):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}")
     assert offenders == []
+
+
+# Words the Russian texts once spelled with «е» where they need «ё»; the catalogue uses «ё».
+YO_WORDS = (
+    "ещё",
+    "нашёл",
+    "возвращён",
+    "вернёт",
+    "займёт",
+    "счёт",
+    "чёткое",
+    "нечётким",
+    "повреждён",
+    "защищён",
+    "подтверждённой",
+    "даётся",
+)
+
+
+def test_russian_texts_write_yo() -> None:
+    spelled_with_ye = {word: word.replace("ё", "е") for word in YO_WORDS}
+    offenders = sorted(
+        f"{key}: {plain}"
+        for key, text in catalog("ru").items()
+        for plain in spelled_with_ye.values()
+        if re.search(rf"(?<!\w){plain}(?!\w)", text, re.IGNORECASE)
+    )
+    assert offenders == []

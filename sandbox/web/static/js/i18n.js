@@ -32,8 +32,29 @@ export function applyTexts(root) {
   root.querySelectorAll('[data-t-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.tPlaceholder); });
 }
 
+// Times show in the bot's TIMEZONE (from the page config), as the bot's own texts do, whatever
+// zone the browser is in.
+let zone;
+export function setTimeZone(name) {
+  zone = name || undefined;
+}
+
 export function formatTime(unixSeconds) {
-  return new Date(unixSeconds * 1000).toLocaleTimeString(current, { hour: '2-digit', minute: '2-digit' });
+  return new Date(unixSeconds * 1000).toLocaleTimeString(current, { hour: '2-digit', minute: '2-digit', timeZone: zone });
+}
+
+// The full moment with its zone, for a time's tooltip: "27.11.2026 14:05 (Europe/Moscow)".
+export function formatMoment(unixSeconds) {
+  const date = new Date(unixSeconds * 1000).toLocaleDateString(current, { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: zone });
+  const shownZone = zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return t('sandbox.message.time_title', { date, time: formatTime(unixSeconds), zone: shownZone });
+}
+
+// A Russian number as people write it: +7 999 123-45-67 (Telegram sends it as 79991234567).
+export function formatPhone(phone) {
+  const digits = String(phone).replace(/\D/g, '');
+  const m = /^[78](\d{3})(\d{3})(\d{2})(\d{2})$/.exec(digits);
+  return m ? `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}` : phone;
 }
 
 export function formatDate(iso) {

@@ -1,7 +1,7 @@
 // The sandbox page: pick a demo person, chat with the bot as them, and watch the support forum as
 // its operator. Everything goes through the emulator's control API; changes arrive over SSE.
 import { get, post, request, toBase64, fileMessage } from './api.js';
-import { setLanguage, language, t, formatDate } from './i18n.js';
+import { setLanguage, setTimeZone, language, t, formatDate, formatPhone } from './i18n.js';
 import { senderName, snippet } from './messages.js';
 import { Store, GENERAL_TOPIC, threadOf } from './store.js';
 import { MessageList } from './view.js';
@@ -21,8 +21,15 @@ const state = {
   replyTo: null,
   deskUnread: new Map(),
   disconnected: false,
+  operatorId: null,
+  // At a phone's width one pane shows at a time, as in Telegram: the people ("list"), a chat,
+  // or the desk (body[data-view]); the desk shows its topics or a thread (body[data-desk-view]).
+  view: 'list',
+  viewBeforeDesk: 'list',
 };
 const ACTION_SECONDS = 5;
+// Telegram's limit for one message; longer texts go as several, as Telegram's apps send them.
+const MAX_MESSAGE_CHARS = 4096;
 const AVATAR_COLORS = ['#e17076', '#eda86c', '#a695e7', '#7bc862', '#6ec9cb', '#65aadd', '#ee7aae'];
 const EVENT_TYPES = [
   'message_new', 'message_edited', 'message_deleted', 'keyboard', 'chat_action', 'commands',
@@ -31,7 +38,8 @@ const EVENT_TYPES = [
 
 const person = () => state.config.people.find((p) => p.user_id === state.personId);
 const groupId = () => state.config.support_chat_id;
-const operator = () => state.config.operator;
+const operator = () => state.config.operators.find((o) => o.user_id === state.operatorId) ?? state.config.operators[0];
+const isOperator = (userId) => state.config.operators.some((o) => o.user_id === userId);
 const isPerson = (chatId) => state.config.people.some((p) => p.user_id === chatId);
 const fullName = (p) => [p.last_name, p.first_name, p.middle_name].filter(Boolean).join(' ');
 
@@ -69,9 +77,13 @@ function failed(error) {
   toast(t('sandbox.toast.error', { error: error.message || String(error) }), 'error');
 }
 
-function formatPhone(phone) {
-  const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(phone);
-  return m ? `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}` : phone;
+function setView(view) {
+  state.view = view;
+  document.body.dataset.view = view;
+}
+
+function setDeskView(view) {
+  document.body.dataset.deskView = view;
 }
 
 function autosize(textarea) {
@@ -104,7 +116,10 @@ function renderPeople() {
     item.append(avatar(`${p.first_name} ${p.last_name}`, p.user_id), info);
     const unread = store.chat(p.user_id).unread;
     if (unread) item.append(el('span', 'unread', String(unread)));
-    item.addEventListener('click', () => selectPerson(p.user_id).catch(failed));
+    item.addEventListener('click', () => {
+      setView('chat');
+      selectPerson(p.user_id).catch(failed);
+    });
     item.addEventListener('keydown', (e) => { if (e.key === 'Enter') item.click(); });
     list.append(item);
   }
@@ -120,16 +135,7 @@ function cardRow(label, value) {
   return row;
 }
 
-function renderCard() {
-  const p = person();
-  const card = $('person-card');
-  card.replaceChildren();
-  if (!p) return;
-  card.append(el('div', 'card-label', t('sandbox.card.title')));
-  const head = el('div', 'card-person');
-  const names = el('div');
-  names.append(el('div', 'card-name', fullName(p)), el('div', 'muted', p.region));
-  head.append(avatar(`${p.first_name} ${p.last_name}`, p.user_id, 'large'), names);
+function passportButton(p) {
   const passport = el('button', 'copyable', `${p.passport_series} ${p.passport_number}`);
   passport.type = 'button';
   passport.title = t('sandbox.card.insert');
@@ -139,6 +145,32 @@ function renderCard() {
     autosize(input);
     input.focus();
   });
+  return passport;
+}
+
+// At a phone's width the card is on the list's screen: the chat repeats who you are and the
+// passport to insert.
+function renderRoleStrip(p) {
+  const strip = $('role-strip');
+  strip.replaceChildren();
+  if (!p) return;
+  const passport = el('span', 'role-passport');
+  passport.append(el('span', 'muted', `${t('sandbox.card.passport')}:`), passportButton(p));
+  strip.append(el('span', 'role-name', t('sandbox.chat.role_strip', { name: fullName(p) })), passport);
+}
+
+function renderCard() {
+  const p = person();
+  const card = $('person-card');
+  card.replaceChildren();
+  renderRoleStrip(p);
+  if (!p) return;
+  card.append(el('div', 'card-label', t('sandbox.card.title')));
+  const head = el('div', 'card-person');
+  const names = el('div');
+  names.append(el('div', 'card-name', fullName(p)), el('div', 'muted', p.region));
+  head.append(avatar(`${p.first_name} ${p.last_name}`, p.user_id, 'large'), names);
+  const passport = passportButton(p);
   const list = el('dl');
   list.append(
     cardRow(t('sandbox.card.birth_date'), formatDate(p.birth_date)),
@@ -171,7 +203,7 @@ const chatList = new MessageList($('chat-messages'), () => ({
   onPay: (message, node) => pay(state.personId, message, node),
   onCommand: (command) => sendCitizen({ kind: 'text', text: command }),
   onJump: (id) => chatList.jump(id),
-}));
+}), $('chat-jump'));
 
 function emptyChat() {
   const box = el('div', 'empty');
@@ -357,7 +389,7 @@ const deskList = new MessageList($('desk-messages'), () => ({
   onCommand: (command) => sendDesk({ kind: 'text', text: command }).catch(failed),
   onReply: (message) => setReply(message),
   onJump: (id) => deskList.jump(id),
-}));
+}), $('desk-jump'));
 
 function topicName(threadId) {
   if (threadId === GENERAL_TOPIC) return t('sandbox.desk.general');
@@ -393,6 +425,7 @@ function renderTopics() {
     item.addEventListener('click', () => {
       state.topicPicked = true;
       selectTopic(id);
+      setDeskView('thread');
     });
     nav.append(item);
   }
@@ -417,10 +450,32 @@ function selectTopic(threadId) {
 
 function renderDeskThread() {
   $('desk-title').textContent = store.chat(groupId()).info?.title ?? '';
-  $('desk-thread-head').textContent = topicName(state.topic);
+  $('desk-thread-title').textContent = topicName(state.topic);
   const empty = el('div', 'empty', t('sandbox.desk.no_messages'));
   // The topic's creation line is the thread's first message; only it there means nothing was said.
   deskList.render(store.records(groupId(), state.topic), empty);
+}
+
+function renderOperators() {
+  const box = $('operator-switch');
+  box.replaceChildren();
+  for (const o of state.config.operators) {
+    const b = el('button', null, o.first_name);
+    b.type = 'button';
+    b.dataset.operatorId = o.user_id;
+    b.setAttribute('aria-pressed', String(o.user_id === operator().user_id));
+    b.addEventListener('click', () => selectOperator(o.user_id));
+    box.append(b);
+  }
+}
+
+// The desk is played by either demo operator: their messages and button presses are theirs.
+function selectOperator(userId) {
+  state.operatorId = userId;
+  localStorage.setItem('oms-sandbox:operator', String(userId));
+  renderOperators();
+  renderStatus();
+  renderDeskThread();
 }
 
 function setReply(message) {
@@ -442,6 +497,8 @@ async function sendDesk(body) {
 }
 
 function setDeskOpen(open) {
+  if (open && !state.deskOpen) state.viewBeforeDesk = state.view === 'desk' ? 'chat' : state.view;
+  setView(open ? 'desk' : state.viewBeforeDesk);
   state.deskOpen = open;
   localStorage.setItem('oms-sandbox:desk', open ? '1' : '0');
   document.body.classList.toggle('desk-open', open);
@@ -505,7 +562,7 @@ function deskChange(change) {
     if (change.type === 'add') deskList.add(change.record);
     else deskList.update(change.record);
   }
-  if (change.type === 'add' && (thread !== state.topic || !state.deskOpen) && change.record.message.from?.id !== operator().user_id) {
+  if (change.type === 'add' && (thread !== state.topic || !state.deskOpen) && !isOperator(change.record.message.from?.id)) {
     state.deskUnread.set(thread, (state.deskUnread.get(thread) || 0) + 1);
   }
   renderTopics();
@@ -556,7 +613,9 @@ async function switchLanguage(lang) {
   markLanguage();
   const p = person();
   await post('/users', { user_id: p.user_id, first_name: p.first_name, last_name: p.last_name, language_code: lang });
-  await post('/users', { user_id: operator().user_id, first_name: operator().first_name, language_code: lang });
+  for (const o of state.config.operators) {
+    await post('/users', { user_id: o.user_id, first_name: o.first_name, language_code: lang });
+  }
   await loadCommands();
   renderStatus();
   renderPeople();
@@ -566,17 +625,36 @@ async function switchLanguage(lang) {
   renderDeskThread();
 }
 
+// Parts of at most MAX_MESSAGE_CHARS characters (not UTF-16 units), cut at a line break or a
+// space when there is one in the second half of the part.
+function messageParts(text) {
+  const chars = Array.from(text);
+  const parts = [];
+  while (chars.length > MAX_MESSAGE_CHARS) {
+    const head = chars.slice(0, MAX_MESSAGE_CHARS);
+    let cut = Math.max(head.lastIndexOf('\n'), head.lastIndexOf(' '));
+    if (cut < MAX_MESSAGE_CHARS / 2) cut = MAX_MESSAGE_CHARS;
+    parts.push(chars.splice(0, cut).join('').trim());
+  }
+  parts.push(chars.join('').trim());
+  return parts.filter(Boolean);
+}
+
 function composer(form, input, send) {
   const submit = async () => {
     const text = input.value.trim();
     if (!text) return;
     input.value = '';
     autosize(input);
-    try {
-      await send(text);
-    } catch (error) {
-      input.value = text;
-      failed(error);
+    const parts = messageParts(text);
+    for (const [index, part] of parts.entries()) {
+      try {
+        await send(part);
+      } catch (error) {
+        input.value = parts.slice(index).join('\n');
+        failed(error);
+        return;
+      }
     }
   };
   form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
@@ -630,12 +708,19 @@ function wire() {
   $('desk-toggle').addEventListener('click', () => setDeskOpen(!state.deskOpen));
   $('desk-close').addEventListener('click', () => setDeskOpen(false));
   $('desk-reply-cancel').addEventListener('click', () => setReply(null));
+  $('chat-back').addEventListener('click', () => setView('list'));
+  $('desk-back').addEventListener('click', () => setDeskView('topics'));
   $('modal-ok').addEventListener('click', () => { $('modal').hidden = true; });
   document.querySelectorAll('[data-lang]').forEach((b) => b.addEventListener('click', () => switchLanguage(b.dataset.lang).catch(failed)));
 }
 
 async function boot() {
   state.config = await request('GET', '/sandbox/app/config');
+  setTimeZone(state.config.timezone);
+  const savedOperator = Number(localStorage.getItem('oms-sandbox:operator'));
+  state.operatorId = isOperator(savedOperator) ? savedOperator : state.config.operators[0].user_id;
+  setView('list');
+  setDeskView('topics');
   const saved = localStorage.getItem('oms-sandbox:lang');
   await setLanguage(state.config.locales.includes(saved) ? saved : state.config.default_locale);
   markLanguage();
@@ -643,6 +728,7 @@ async function boot() {
   state.bot = world.bot;
   state.lastSeq = world.last_event_seq;
   wire();
+  renderOperators();
   renderStatus();
   const savedPerson = Number(localStorage.getItem('oms-sandbox:person'));
   const first = state.config.people.some((p) => p.user_id === savedPerson) ? savedPerson : state.config.people[0].user_id;

@@ -2,7 +2,7 @@
 // its inline keyboard under it, or a centred service line.
 import { fileUrl } from './api.js';
 import { renderText } from './entities.js';
-import { t, formatTime, formatAmount, formatSize } from './i18n.js';
+import { t, formatTime, formatMoment, formatAmount, formatSize, formatPhone } from './i18n.js';
 
 export function senderName(user) {
   if (!user) return '';
@@ -16,7 +16,7 @@ export function snippet(message) {
   if (message.caption) return message.caption;
   if (message.photo) return t('sandbox.message.photo');
   if (message.document) return message.document.file_name || t('sandbox.message.file');
-  if (message.contact) return `${t('sandbox.message.contact')}: ${message.contact.phone_number}`;
+  if (message.contact) return `${t('sandbox.message.contact')}: ${formatPhone(message.contact.phone_number)}`;
   if (message.location) return t('sandbox.message.location');
   if (message.sticker) return `${message.sticker.emoji || ''} ${t('sandbox.message.sticker')}`;
   if (message.voice) return t('sandbox.message.voice');
@@ -179,7 +179,7 @@ export function renderMessage(record, ctx) {
     const box = el('div', 'contact-card');
     box.append(el('div', 'avatar small', (c.first_name || '?').slice(0, 1)));
     const info = el('div');
-    info.append(el('b', null, [c.first_name, c.last_name].filter(Boolean).join(' ')), el('div', 'muted', c.phone_number));
+    info.append(el('b', null, [c.first_name, c.last_name].filter(Boolean).join(' ')), el('div', 'muted contact-phone', formatPhone(c.phone_number)));
     box.append(info);
     bubble.append(box);
   }
@@ -202,7 +202,10 @@ export function renderMessage(record, ctx) {
   }
   const meta = el('div', 'meta');
   if (message.edit_date) meta.append(el('span', 'edited', t('sandbox.message.edited')));
-  meta.append(el('time', null, formatTime(message.date)));
+  const time = el('time', null, formatTime(message.date));
+  time.dateTime = new Date(message.date * 1000).toISOString();
+  time.title = formatMoment(message.date);
+  meta.append(time);
   bubble.append(meta);
   row.append(bubble);
   if (ctx.onReply) {
