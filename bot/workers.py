@@ -40,11 +40,13 @@ class PeriodicTask:
 
     async def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before the run, not after: a wake (or a stop) that arrives while the job
+            # runs must make the next run start at once, not be lost until the next tick.
+            self._wake.clear()
             try:
                 await self.job()
             except Exception:  # one failed run must not end the loop
                 log.exception("%s failed; retrying at the next tick", self.name)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval):
                     await self._wake.wait()
