@@ -24,7 +24,8 @@ from bot.dialogs.restoration import (
     step_for,
 )
 from bot.i18n import t
-from core.models import DeliveryMethod, InsuredPerson, PickupOffice
+from core.delivery_methods import policy_for
+from core.models import InsuredPerson, PickupOffice
 from core.ports import FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
 
@@ -90,7 +91,8 @@ def summary_text(
         lines.append(t("summary.scan"))
     if answers.delivery is not None:
         lines.append(t("summary.delivery", delivery=t(f"delivery.{answers.delivery.value}")))
-        if answers.delivery is DeliveryMethod.POST:
+        needs = policy_for(answers.delivery).needs
+        if "address" in needs:
             lines.append(
                 t(
                     "summary.address",
@@ -98,7 +100,7 @@ def summary_text(
                     address=escape(answers.address or ""),
                 )
             )
-        elif answers.delivery is DeliveryMethod.PICKUP and office is not None:
+        elif "office_id" in needs and office is not None:
             lines.append(
                 t("summary.office", name=escape(office.name), address=escape(office.address))
             )
