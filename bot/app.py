@@ -156,6 +156,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         delivery=delivery,
         texts=runtime.texts,
         uow_factory=runtime.uow_factory,
+        restoration=runtime.restoration,
     )
     support = SupportDesk(
         uow_factory=runtime.uow_factory,

@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ADMINS_TTL_SECONDS = 60.0
 TOPIC_NAME_LIMIT = 128
+TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # Telegram's, counted here on the HTML (a safe bound)
+# What a relay can carry in a caption (the name line goes there); the rest get a line of its own.
+CAPTIONED = frozenset({"photo", "video", "document", "audio", "animation", "voice"})
 
 
 def thread_gone(error: TelegramBadRequest) -> bool:
@@ -181,13 +184,14 @@ class OperatorDesk:
     async def note(
         self, conversation: Conversation, text: str, *, markup: InlineKeyboardMarkup | None = None
     ) -> Message:
-        """A line from the bot in the topic (operators read it; the citizen does not)."""
+        """A line from the bot in the topic (operators read it; the citizen does not), styled
+        apart from the citizen's own words, which arrive under their name."""
         assert self.chat_id is not None
-        chat_id = self.chat_id
+        chat_id, styled = self.chat_id, self.t("desk.note", text=text)
         return await self.to_topic(
             conversation,
             lambda thread: SendMessage(
-                chat_id=chat_id, message_thread_id=thread, text=text, reply_markup=markup
+                chat_id=chat_id, message_thread_id=thread, text=styled, reply_markup=markup
             ),
         )
 
@@ -206,18 +210,8 @@ class OperatorDesk:
         )
         try:
             if direction is RelayDirection.TO_OPERATORS:
-                chat_id = self.chat_id
-                copied = await self.to_topic(
-                    conversation,
-                    lambda thread: CopyMessage(
-                        chat_id=chat_id,
-                        message_thread_id=thread,
-                        from_chat_id=message.chat.id,
-                        message_id=message.message_id,
-                        reply_parameters=reply_parameters,
-                    ),
-                )
-                link = RelayedMessage(user_id, message.message_id, copied.message_id, direction)
+                copied = await self._to_operators(message, conversation, reply_parameters)
+                link = RelayedMessage(user_id, message.message_id, copied, direction)
             else:
                 copied = await self.delivery.send(
                     CopyMessage(
@@ -240,6 +234,56 @@ class OperatorDesk:
             await uow.conversations.link(link)
             await uow.commit()
         return True
+
+    async def _to_operators(
+        self,
+        message: Message,
+        conversation: Conversation,
+        reply_parameters: ReplyParameters | None,
+    ) -> int:
+        """The citizen's message in their topic under their name, told apart from the bot's
+        notes at a glance: text with a name line, media with it in the caption, anything else
+        (a sticker, a location...) after a name line of its own. Returns the copy's id."""
+        assert self.chat_id is not None
+        chat_id, name = self.chat_id, self.relay_name(conversation)
+        caption: str | None = None
+        if message.text is not None:
+            text = self.t("desk.relay.text", name=name, text=message.html_text)
+            if len(text) <= TEXT_LIMIT:  # else: a name line, then the copy
+                sent = await self.to_topic(
+                    conversation,
+                    lambda thread: SendMessage(
+                        chat_id=chat_id,
+                        message_thread_id=thread,
+                        text=text,
+                        reply_parameters=reply_parameters,
+                    ),
+                )
+                return sent.message_id
+        elif message.content_type in CAPTIONED:
+            caption = self.t("desk.relay.caption", name=name, caption=message.html_text or "")
+            caption = caption if len(caption) <= CAPTION_LIMIT else None
+        if caption is None:
+            header = self.t("desk.relay.header", name=name)
+            await self.to_topic(
+                conversation,
+                lambda thread: SendMessage(chat_id=chat_id, message_thread_id=thread, text=header),
+            )
+        copied = await self.to_topic(
+            conversation,
+            lambda thread: CopyMessage(
+                chat_id=chat_id,
+                message_thread_id=thread,
+                from_chat_id=message.chat.id,
+                message_id=message.message_id,
+                caption=caption,
+                reply_parameters=reply_parameters,
+            ),
+        )
+        return copied.message_id
+
+    def relay_name(self, conversation: Conversation) -> str:
+        return escape(conversation.citizen_name or self.t("desk.citizen"))
 
     async def _mapped_reply(
         self, message: Message, user_id: int, direction: RelayDirection
@@ -293,14 +337,17 @@ class OperatorDesk:
         if target_id is None:
             return
         method: TelegramMethod[Any]
+        text = message.html_text
+        if direction is RelayDirection.TO_OPERATORS:  # keep the name line of the relay
+            name = self.relay_name(conversation)
+            if message.text is not None:
+                text = self.t("desk.relay.text", name=name, text=text)
+            else:
+                text = self.t("desk.relay.caption", name=name, caption=text)
         if message.text is not None:
-            method = EditMessageText(
-                chat_id=target_chat, message_id=target_id, text=message.html_text
-            )
+            method = EditMessageText(chat_id=target_chat, message_id=target_id, text=text)
         elif message.caption is not None:
-            method = EditMessageCaption(
-                chat_id=target_chat, message_id=target_id, caption=message.html_text
-            )
+            method = EditMessageCaption(chat_id=target_chat, message_id=target_id, caption=text)
         else:
             return
         try:

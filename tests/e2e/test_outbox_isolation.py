@@ -69,7 +69,7 @@ class Desk:
         """The citizen asks for a human once (the topic is made) and goes back to the form."""
         c = self.citizen
         await c.press("button.operator")
-        await c.expect("support.waiting")
+        await c.expect("support.waiting.in_progress")
         for _ in range(200):
             topics = await self.group.topics()
             if topics:
@@ -77,7 +77,7 @@ class Desk:
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("no topic was created")
-        await c.press("button.back_to_form")
+        await c.press("button.back_to_form.in_progress")
         await asyncio.sleep(0.3)
         return int(topics[0]["message_thread_id"])
 
@@ -226,7 +226,7 @@ async def test_operator_approval_of_a_new_application_is_one_transaction(
     await c.choose_electronic()
     await c.submit()
     await c.press("button.operator")
-    await c.expect("support.waiting")
+    await c.expect("support.waiting.submitted")
     for _ in range(200):
         topics = await group.topics()
         if topics:
