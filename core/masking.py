@@ -43,12 +43,15 @@ _ADDRESS = re.compile(
 _CLAUSE = re.compile(r"[^,;\n]+")
 
 
-def mask_personal(text: str, known: Iterable[str] = ()) -> str:
+def mask_personal(text: str, known: Iterable[str] = (), *, addresses: bool = True) -> str:
     """`text` with personal data replaced; `known` are values the person gave as personal
-    answers, hidden wherever they appear (case and spacing ignored)."""
+    answers, hidden wherever they appear (case and spacing ignored). `addresses=False` leaves
+    street words alone: for the bot's own texts, whose only addresses are the person's answers
+    (known) and whose prompts name the parts of an address."""
     text = _mask_known(text, known)
     text = _EMAIL.sub(lambda m: f"{HIDDEN}@{m.group().rsplit('@', 1)[1]}", text)
-    text = _CLAUSE.sub(_mask_address_clause, text)
+    if addresses:
+        text = _CLAUSE.sub(_mask_address_clause, text)
     return _DIGITS.sub(_mask_digit_run, text)
 
 

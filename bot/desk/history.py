@@ -79,7 +79,9 @@ class RecentChats:
             return []
         lines = []
         for who, text in chat.lines:
-            flat = " ".join(mask_personal(text, chat.personal).split())
+            # Street words mark an address in what people type; the bot's prompts name them.
+            masked = mask_personal(text, chat.personal, addresses=who != "bot")
+            flat = " ".join(masked.split())
             lines.append((who, flat if len(flat) <= LINE_LIMIT else flat[: LINE_LIMIT - 1] + "…"))
         return lines
 

@@ -52,9 +52,8 @@ ADMINS_TTL_SECONDS = 60.0
 TOPIC_NAME_LIMIT = 128
 # Who can read the support chat is checked this often, and at once when its members change.
 READERS_CHECK_SECONDS = 600.0
-# The same warning is repeated at most this often; a new count is told at most once a minute.
+# The same warning is repeated at most this often; only a growing count is told at once.
 READERS_WARNING_REPEAT_SECONDS = 6 * 3600.0
-READERS_WARNING_GAP_SECONDS = 60.0
 PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
 
 
@@ -137,15 +136,13 @@ class OperatorDesk:
             log.warning("could not check who reads the support chat: %s", type(error).__name__)
             return 0
         outsiders = max(0, members - len(operators) - len(bots))
-        if outsiders and self._readers_warning_due(outsiders):
+        if self._readers_warning_due(outsiders):
             await self.delivery.send(
                 SendMessage(
                     chat_id=self.chat_id, text=self.t("retention.readers_warning", count=outsiders)
                 ),
                 chat_id=self.chat_id,
             )
-        if not outsiders:
-            self._readers_warned = (self._readers_warned[0], 0)
         return outsiders
 
     async def _is_member(self, user_id: int) -> bool:
@@ -157,14 +154,16 @@ class OperatorDesk:
         return member.status in PRESENT
 
     def _readers_warning_due(self, outsiders: int) -> bool:
+        """A warning when outsiders are more than last told, else again after a while."""
         warned_at, warned_count = self._readers_warned
-        elapsed = time.monotonic() - warned_at
-        due = elapsed >= READERS_WARNING_REPEAT_SECONDS or (
-            outsiders != warned_count and elapsed >= READERS_WARNING_GAP_SECONDS
-        )
-        if due:
+        if not outsiders or outsiders < warned_count:
+            self._readers_warned = (warned_at, outsiders)  # fewer: a new one is told again
+            return False
+        repeat = time.monotonic() - warned_at >= READERS_WARNING_REPEAT_SECONDS
+        if outsiders > warned_count or repeat:
             self._readers_warned = (time.monotonic(), outsiders)
-        return due
+            return True
+        return False
 
     async def tell_outsider(self, conversation: Conversation) -> None:
         """Someone who is not an operator wrote in the topic: said once per topic."""

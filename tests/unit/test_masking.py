@@ -54,6 +54,12 @@ def test_street_addresses_are_hidden_clause_by_clause(text: str, masked: str) ->
     assert mask_personal(text) == masked
 
 
+def test_the_bots_own_prompts_keep_their_street_words() -> None:
+    prompt = "Введите адрес доставки: город, улица, дом, квартира"
+    assert mask_personal(prompt, addresses=False) == prompt
+    assert mask_personal("Паспорт: 45 08 123456", addresses=False) == "Паспорт: ** ** ****56"
+
+
 def test_values_known_to_be_personal_are_hidden_wherever_they_appear() -> None:
     # An address without street words: known because the citizen typed it at the address step.
     summary = "Адрес: 101000, Moscow,  Tverskaya 1, 5"

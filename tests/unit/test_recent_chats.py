@@ -16,6 +16,16 @@ def test_a_personal_answer_is_hidden_in_its_line_and_in_the_bot_echo() -> None:
     ]
 
 
+def test_street_words_are_masked_in_the_citizens_lines_not_in_the_bots_prompts() -> None:
+    recent = RecentChats()
+    recent.add(7, "bot", "Введите адрес доставки: город, улица, дом, квартира")
+    recent.add(7, "citizen", "Казань, ул. Баумана, д. 5")
+    assert recent.recent(7) == [
+        ("bot", "Введите адрес доставки: город, улица, дом, квартира"),
+        ("citizen", "Казань, ***, ***"),
+    ]
+
+
 def test_lines_said_before_the_answer_are_masked_too() -> None:
     recent = RecentChats()
     recent.add(7, "citizen", "my address is Lenina 5 Kazan")
