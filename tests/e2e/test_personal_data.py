@@ -105,6 +105,37 @@ async def test_the_sweep_removes_an_abandoned_draft_a_stray_file_and_a_temporary
     await c.expect("hint.start")
 
 
+async def test_a_finished_application_is_anonymised_after_the_retention_period(
+    start_bot: StartBot, client: SandboxClient, texts: Texts
+) -> None:
+    bot = await start_bot(
+        {"RETENTION_SWEEP_SECONDS": "0.5", "APPLICATION_RETENTION_DAYS": "0.00003"}  # ~2.6 s
+    )
+    c = await new_citizen(client, texts)
+    await c.to_delivery(IVANOV)
+    await c.choose_post()
+    number = await c.submit()
+    await c.wait_status("sent_by_post", timeout=20)
+
+    def anonymised() -> bool:
+        return bool(bot.query("SELECT id FROM applications WHERE anonymised_at IS NOT NULL"))
+
+    await eventually(anonymised)
+    (row,) = bot.query("SELECT * FROM applications")
+    assert (row["number"], row["status"], row["user_id"], row["enp"]) == (
+        number,
+        "sent_by_post",
+        0,
+        "",
+    )
+    assert row["passport_number"] == "" and row["address"] is None and row["postcode"] is None
+    statuses = [r["to_status"] for r in bot.query("SELECT to_status FROM status_changes")]
+    assert statuses == ["submitted", "processing", "approved", "sent_by_post"]
+    assert ("application_person", "retention_period") in destructions(bot)
+    await c.user.send_command("/status")
+    await c.expect("status.none")  # nothing links the citizen to it any more
+
+
 # --- /forget_me ---------------------------------------------------------------------------------
 
 EMAIL = "petrova.forget@example.org"
