@@ -167,11 +167,15 @@ class OperatorDesk:
 
     async def tell_outsider(self, conversation: Conversation) -> None:
         """Someone who is not an operator wrote in the topic: said once per topic."""
-        if conversation.outsider_told:
-            return
-        conversation.outsider_told = True
-        await self._save(conversation)
-        await self.note(conversation, self.t("desk.not_operator"))
+        async with self.uow_factory() as uow:
+            # Read again in the writing transaction: an operator may have acted meanwhile.
+            current = await uow.conversations.get(conversation.user_id)
+            if current is None or current.outsider_told:
+                return
+            current.outsider_told = True
+            await uow.conversations.save(current)
+            await uow.commit()
+        await self.note(current, self.t("desk.not_operator"))
 
     # --- conversations ------------------------------------------------------------------
 
