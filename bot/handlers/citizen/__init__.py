@@ -10,6 +10,7 @@ from bot.handlers.citizen import (
     consent,
     delivery,
     fallback,
+    forget,
     login,
     passport,
     reason,
@@ -25,6 +26,7 @@ def citizen_router() -> Router:
     # Order matters: commands (with /cancel first) win in every state; hints come last.
     router.include_routers(
         commands.router,
+        forget.router,
         support.router,
         consent.router,
         login.router,
