@@ -7,11 +7,14 @@ Off by default. Turn it on for a load test of a bot's delivery path::
 Limits are token buckets, the way Telegram describes them
 (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): the overall
 bucket holds a second's worth of messages, so a burst of 30 passes and then 30 per second; a
-private chat's bucket holds one message, refilled once a second. ``tolerance`` accepts a send
-that comes that many seconds early, standing in for the network jitter Telegram does not punish:
-a client that spaces its sends exactly one second apart may see them arrive a few milliseconds
-closer together. Only messages count (``send*`` except ``sendChatAction``, copies and forwards);
-edits, callback answers and reads are free, as they are on Telegram.
+private chat's bucket holds ``private_chat_burst`` messages ("you may be able to send more for
+short bursts": a reply of two messages in a row passes) refilled at one a second, so sustained
+sending is held to 1 per second. ``tolerance`` accepts a send that comes that many seconds
+early, standing in for the network jitter Telegram does not punish: a client that spaces its
+sends exactly one second apart may see them arrive a few milliseconds closer together.
+
+Only messages count (``send*`` except ``sendChatAction``, copies and forwards); edits, callback
+answers and reads are free.
 """
 
 from __future__ import annotations
@@ -81,12 +84,14 @@ class RateLimits:
         per_private_chat_second: float = 1,
         per_group_minute: float = 20,
         *,
+        private_chat_burst: int = 3,
         tolerance: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.per_second = per_second
         self.per_private_chat_second = per_private_chat_second
         self.per_group_minute = per_group_minute
+        self.private_chat_burst = private_chat_burst
         self.tolerance = tolerance
         self.clock = clock
         self.overall = TokenBucket(per_second, per_second, updated=clock())
@@ -100,7 +105,7 @@ class RateLimits:
             if group:
                 bucket = TokenBucket(self.per_group_minute / 60, self.per_group_minute)
             else:
-                bucket = TokenBucket(self.per_private_chat_second, 1)
+                bucket = TokenBucket(self.per_private_chat_second, self.private_chat_burst)
             bucket.updated = now
             self.chats[chat] = bucket
         return bucket

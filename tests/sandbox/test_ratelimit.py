@@ -29,7 +29,7 @@ def test_which_calls_count_as_messages() -> None:
 
 def test_one_message_per_private_chat_per_second() -> None:
     clock = Clock()
-    limits = RateLimits(tolerance=0.05, clock=clock)
+    limits = RateLimits(private_chat_burst=1, tolerance=0.05, clock=clock)
     assert limits.check("sendMessage", {"chat_id": "7"}) is None
     clock.now += 0.5
     refused = limits.check("sendMessage", {"chat_id": "7"})
@@ -42,6 +42,16 @@ def test_one_message_per_private_chat_per_second() -> None:
     clock.now += 0.9
     assert limits.check("sendMessage", {"chat_id": "7"}) is not None
     assert (limits.stats.allowed, limits.stats.refused_chat) == (3, 2)
+
+
+def test_private_chat_burst_then_one_per_second() -> None:
+    clock = Clock()
+    limits = RateLimits(private_chat_burst=3, tolerance=0, clock=clock)
+    results = [limits.check("sendMessage", {"chat_id": "7"}) for _ in range(4)]
+    assert [r is None for r in results] == [True, True, True, False]
+    clock.now += 1.0
+    assert limits.check("sendMessage", {"chat_id": "7"}) is None
+    assert limits.check("sendMessage", {"chat_id": "7"}) is not None
 
 
 def test_overall_limit_passes_a_burst_then_the_rate() -> None:
@@ -67,15 +77,16 @@ def test_group_limit_is_per_minute() -> None:
 async def test_bot_gets_429_with_retry_after(
     emu: Emulator, client: SandboxClient, bot: Bot
 ) -> None:
-    emu.rate_limits = RateLimits()
+    emu.rate_limits = RateLimits(private_chat_burst=2)
     await (await client.user(1201, "Ivan")).send_text("hi")
     await bot.send_message(1201, "one")
+    await bot.send_message(1201, "two")
     with pytest.raises(TelegramRetryAfter) as retry:
-        await bot.send_message(1201, "two")
+        await bot.send_message(1201, "three")
     assert retry.value.retry_after == 1
     await bot.send_chat_action(1201, "typing")  # not a message: never limited
     calls = emu.calls("sendMessage")
-    assert [c.error_code for c in calls] == [None, 429]
+    assert [c.error_code for c in calls] == [None, None, 429]
 
 
 async def test_observers_see_every_answered_call(
