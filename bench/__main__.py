@@ -64,10 +64,10 @@ QUICK = Plan(
     runs=1,
     steps=StepsConfig(citizens=50, warmup=10),
     renders=40,
-    policy=PolicyConfig(one_at_a_time=3, at_once=20, budget=15, min_samples=3, crowd_cap=20),
-    delivery=DeliveryConfig(notifications=400, chats=100, stall_seconds=10),
-    parked=ParkedConfig(citizens=500, warmup=50),
-    growth=GrowthConfig(sizes=(1_000, 10_000), citizens=30, policies=1, warmup=5),
+    policy=PolicyConfig(one_at_a_time=2, at_once=10, budget=10, min_samples=2, crowd_cap=15),
+    delivery=DeliveryConfig(notifications=300, chats=100, stall_seconds=10),
+    parked=ParkedConfig(citizens=300, warmup=30),
+    growth=GrowthConfig(sizes=(1_000, 10_000), citizens=20, policies=1, warmup=5),
 )
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.citizens import JOURNEY
 from bench.policy_time import TO_SUMMARY, submit_and_wait_pdf
 from bench.processes import NO_DELAYS, BotUnderTest
 from bench.seed import seed
@@ -45,7 +44,9 @@ async def one_size(
         await process.start()
         try:
             warm = session.citizens(config.warmup, register_size)
-            await asyncio.gather(*(c.journey(JOURNEY) for c in warm))
+            await asyncio.gather(*(c.journey(TO_SUMMARY) for c in warm))
+            # One policy end to end warms the PDF path; waiting for it leaves no backlog.
+            await submit_and_wait_pdf(session, warm[0], 60.0)
             await settle(process)
             citizens = session.citizens(config.citizens, register_size)
             meter = CpuMeter(process)

@@ -4,9 +4,13 @@ read a bot process's CPU around a phase."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import importlib
 import itertools
 import time
+import types
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.citizens import Citizen, Driver
 from bench.processes import BotUnderTest
@@ -15,6 +19,30 @@ from bot.i18n import Texts, create_texts
 from sandbox.emulator import Emulator
 
 _TEXTS: Texts | None = None
+_COPYING_MODULES = ("actions", "control", "messaging", "methods_chats", "methods_messages", "state")
+
+
+def _json_copy(value: Any, memo: Any = None) -> Any:
+    """copy.deepcopy for the emulator's JSON-shaped objects, several times faster."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _json_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_json_copy(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value, memo)
+
+
+def lighten_emulator() -> None:
+    """The emulator shares this process with the driver and, at saturation, its copying of
+    every message becomes the limit on both bots' throughput. Its modules copy only JSON
+    values, so a JSON-shaped copy does the same work faster (this process only)."""
+    fast = types.SimpleNamespace(deepcopy=_json_copy, copy=copy.copy)
+    for name in _COPYING_MODULES:
+        module = importlib.import_module(f"sandbox.emulator.{name}")
+        if getattr(module, "copy", None) is copy:
+            module.copy = fast  # type: ignore[attr-defined]
 
 
 def texts() -> Texts:
@@ -34,6 +62,7 @@ class Session:
         self.driver: Driver
 
     async def __aenter__(self) -> Session:
+        lighten_emulator()
         await self.emulator.start()
         self.tracker = Tracker(self.emulator)
         self.driver = Driver(self.emulator, self.tracker, texts())

@@ -4,9 +4,13 @@ aiogram baseline, each a real process polling the emulator over HTTP.
 One run of one bot (a fresh process, a fresh emulator) goes through three phases, each with its
 own fresh citizens:
 
-* think time: N citizens walk the journey together, step k of each at k*W + U(0, spread) s
-  (W = 2 s, spread = 1 s, so 1-3 s pass between a person's steps); between two steps' windows
-  the bot is idle, so the CPU it used in a window belongs to that step.
+* think time: N citizens walk the journey together, 1-3 s between a person's steps. Citizen c
+  takes step k at 2k + b_c + j_ck seconds, b_c ~ U(0, 1.5) fixed per person, j_ck ~ U(-0.5,
+  0.5): the pause between two steps is 2 s + (j_c,k+1 - j_ck), between 1 and 3 s, 2 s on
+  average, so N citizens send N/2 updates per second, as N people pausing 1-3 s would. Step k's
+  updates fall in [2k - 0.5, 2k + 2] with thin ramps at both ends; the bot's CPU between the
+  middles of the overlaps (2k - 0.25 and 2k + 1.75) is charged to step k (a few percent of
+  the updates at the edges fall on the neighbour's side, both ways).
 * saturation, per step: N citizens take step k all at once; the next step starts when every
   answer is in and the bot is idle again.
 * saturation, whole journeys: N citizens each go through the journey with no pause at all.
@@ -34,8 +38,9 @@ from bench.stats import latency_ms, sleep_until
 class StepsConfig:
     citizens: int = 200
     warmup: int = 20
-    window: float = 2.0
-    spread: float = 1.0
+    window: float = 2.0  # seconds per step: the average pause
+    spread: float = 1.5  # b_c ~ U(0, spread): where in the window a person acts
+    jitter: float = 0.5  # j_ck ~ U(-jitter, jitter): the pause is window ± 2 * jitter
     seed: int = 7
 
 
@@ -57,8 +62,14 @@ async def think_phase(
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     rng = random.Random(config.seed)
-    offsets = [[rng.uniform(0, config.spread) for _ in JOURNEY] for _ in citizens]
-    t0 = loop.time() + 0.5
+    offsets = []
+    for _ in citizens:
+        base = rng.uniform(0, config.spread)
+        offsets.append([base + rng.uniform(-config.jitter, config.jitter) for _ in JOURNEY])
+    t0 = loop.time() + 1.0
+    # Step k spans [kW - jitter, kW + spread + jitter], step k-1 ends at kW - W + spread +
+    # jitter: the middle of their overlap is kW - (W - spread) / 2.
+    edge = (config.window - config.spread) / 2
     late = 0
     by_step: dict[str, list[Sample]] = {name: [] for name in STEP_NAMES}
 
@@ -74,19 +85,22 @@ async def think_phase(
     marks: list[tuple[float, float]] = []
 
     async def sample_cpu() -> None:
-        # Just before each window opens (and after the last one), the bot is idle.
-        for k in range(len(JOURNEY) + 1):
-            await sleep_until(t0 + k * config.window - 0.2)
+        await sleep_until(t0 - config.jitter - 0.1)
+        marks.append((process.cpu(), time.process_time()))
+        for k in range(1, len(JOURNEY)):
+            await sleep_until(t0 + k * config.window - edge)
             marks.append((process.cpu(), time.process_time()))
 
     own_before = time.process_time()
-    await asyncio.gather(
-        sample_cpu(), *(walk(c, o) for c, o in zip(citizens, offsets, strict=True))
-    )
+    walks = (walk(c, o) for c, o in zip(citizens, offsets, strict=True))
+    await asyncio.gather(sample_cpu(), *walks)
+    await settle(process)
+    marks.append((process.cpu(), time.process_time()))
     steps: dict[str, Any] = {}
     for k, name in enumerate(STEP_NAMES):
         cpu = marks[k + 1][0] - marks[k][0]
         figures = _step_figures(by_step[name], cpu, len(citizens))
+        figures["updates_per_s"] = len(citizens) / config.window  # the offered rate
         figures["driver_cpu_share"] = (marks[k + 1][1] - marks[k][1]) / config.window
         steps[name] = figures
     total_cpu = marks[-1][0] - marks[0][0]
