@@ -22,6 +22,31 @@ _state: dict[str, Any] = {"profiler": None, "count": 0}
 # Time in the cyclic garbage collector per generation while sampling: pyinstrument charges a
 # collection to whatever line allocated when it started, so it is measured apart.
 _gc: dict[str, Any] = {"started": 0.0, "seconds": [0.0, 0.0, 0.0], "runs": [0, 0, 0]}
+# Round trips to aiosqlite's worker thread (every execute, fetch and cursor close is one) and
+# the CPU that thread spent on them; CPU of the whole process and of the event loop's thread.
+_io: dict[str, Any] = {"sql_calls": 0, "sql_thread_s": 0.0, "process_s": 0.0, "loop_s": 0.0}
+
+
+def _count_sqlite_round_trips() -> None:
+    import aiosqlite.core
+
+    original = aiosqlite.core.Connection._execute
+
+    async def _execute(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if _state["profiler"] is None:
+            return await original(self, fn, *args, **kwargs)
+        _io["sql_calls"] += 1
+
+        def timed(*a: Any, **k: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                _io["sql_thread_s"] += time.thread_time() - started
+
+        return await original(self, timed, *args, **kwargs)
+
+    aiosqlite.core.Connection._execute = _execute  # type: ignore[method-assign]
 
 
 def _gc_callback(phase: str, info: dict[str, int]) -> None:
@@ -40,6 +65,9 @@ def _start(*_: object) -> None:
         # async_mode disabled: sample whatever the main thread runs, across all tasks.
         profiler = Profiler(interval=0.0005, async_mode="disabled")
         _gc.update(seconds=[0.0, 0.0, 0.0], runs=[0, 0, 0])
+        _io.update(
+            sql_calls=0, sql_thread_s=0.0, process_s=time.process_time(), loop_s=time.thread_time()
+        )
         profiler.start()
         _state["profiler"] = profiler
 
@@ -57,7 +85,14 @@ def _stop(*_: object) -> None:
     collections = ", ".join(
         f"gen{g}: {_gc['runs'][g]} runs {_gc['seconds'][g] * 1000:.1f} ms" for g in range(3)
     )
-    text = f"Garbage collector while sampling: {collections}\n{text}"
+    process = time.process_time() - _io["process_s"]
+    loop = time.thread_time() - _io["loop_s"]
+    counts = (
+        f"CPU: process {process * 1000:.0f} ms, event loop thread {loop * 1000:.0f} ms; "
+        f"aiosqlite: {_io['sql_calls']} round trips, {_io['sql_thread_s'] * 1000:.0f} ms CPU in "
+        "its thread"
+    )
+    text = f"{counts}\nGarbage collector while sampling: {collections}\n{text}"
     if profiler.last_session is not None:
         profiler.last_session.save(str(OUT / f"{_state['count']}.pyisession"))
     # Written last: its presence tells bench/profile.py both files are complete.
@@ -69,6 +104,7 @@ def main() -> int:
     signal.signal(signal.SIGUSR1, _start)
     signal.signal(signal.SIGUSR2, _stop)
     gc.callbacks.append(_gc_callback)
+    _count_sqlite_round_trips()
     from bot.__main__ import main as bot_main
 
     return bot_main()
