@@ -24,6 +24,8 @@ import platform
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,9 +121,11 @@ async def bench_policy(work: Path, register: Path, plan: Plan) -> dict[str, Any]
         )
         await process.start()
         try:
-            return await run_policy_time(session, process, REGISTER_SIZE, plan.policy)
+            figures = await run_policy_time(session, process, REGISTER_SIZE, plan.policy)
         finally:
             await process.stop()
+        figures["stopped_by_kill"] = process.killed
+        return figures
 
 
 def _clean(value: Any) -> Any:
@@ -155,26 +159,30 @@ async def collect(args: argparse.Namespace) -> dict[str, Any] | None:
             "aiogram": aiogram.__version__,
         },
     }
+    out = Path(args.out)
     with tempfile.TemporaryDirectory(prefix="oms-bench-") as tmp:
         work = Path(tmp)
         register = write_register(work / "register.csv", REGISTER_SIZE)
-        if "steps" in only:
-            results["steps"] = await bench_steps(work, register, plan)
-        if "pdf" in only:
-            log("pdf")
-            results["pdf"] = run_pdf(plan.renders)
-        if "policy" in only:
-            log("time to the policy")
-            results["policy"] = await bench_policy(work, register, plan)
-        if "delivery" in only:
-            log(f"delivery of {plan.delivery.notifications} notifications")
-            results["delivery"] = await run_delivery(work, register, REGISTER_SIZE, plan.delivery)
-        if "parked" in only:
-            log(f"{plan.parked.citizens} parked dialogs")
-            results["parked"] = await run_parked(work, register, REGISTER_SIZE, plan.parked)
-        if "growth" in only:
-            log("growth")
-            results["growth"] = await run_growth(work, register, REGISTER_SIZE, plan.growth)
+        items: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
+            "steps": lambda: bench_steps(work, register, plan),
+            "pdf": lambda: asyncio.to_thread(run_pdf, plan.renders),
+            "policy": lambda: bench_policy(work, register, plan),
+            "delivery": lambda: run_delivery(work, register, REGISTER_SIZE, plan.delivery),
+            "parked": lambda: run_parked(work, register, REGISTER_SIZE, plan.parked),
+            "growth": lambda: run_growth(work, register, REGISTER_SIZE, plan.growth),
+        }
+        for name in ITEMS:
+            if name not in only:
+                continue
+            log(name)
+            try:
+                results[name] = await items[name]()
+            except Exception as error:  # one broken item must not lose the others' figures
+                log(f"{name} failed: {error!r}\n{traceback.format_exc()}")
+                results.setdefault("errors", {})[name] = repr(error)
+            # What is measured so far, in case a later item breaks the run.
+            partial = json.dumps(_clean(results), ensure_ascii=False, indent=1)
+            await asyncio.to_thread(out.with_suffix(".partial.json").write_text, partial)
     results["seconds"] = time.perf_counter() - started
     results["machine"]["load_average_after"] = machine()["load_average"]
     results["targets"] = targets(results)
@@ -189,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     print(render(results))
     out = Path(args.out)
     out.write_text(json.dumps(_clean(results), ensure_ascii=False, indent=1) + "\n")
+    out.with_suffix(".partial.json").unlink(missing_ok=True)
     log(f"wrote {out} in {results['seconds'] / 60:.1f} min")
     return 0
 

@@ -427,5 +427,7 @@ def render(results: dict[str, Any]) -> str:
         parts.append(parked_table(results["parked"]))
     if "growth" in results:
         parts.append(growth_table(results["growth"]))
+    for name, error in results.get("errors", {}).items():
+        parts.append(f"**{name} failed**: {error}")
     parts.append("**Targets**\n\n" + targets_table(results["targets"]))
     return "\n\n".join(parts)
