@@ -69,7 +69,7 @@ QUICK = Plan(
     policy=PolicyConfig(one_at_a_time=2, at_once=10, budget=10, min_samples=2, crowd_cap=15),
     delivery=DeliveryConfig(notifications=300, chats=100, stall_seconds=10),
     parked=ParkedConfig(citizens=300, warmup=30),
-    growth=GrowthConfig(sizes=(1_000, 10_000), citizens=20, policies=1, warmup=5),
+    growth=GrowthConfig(sizes=(1_000, 10_000), citizens=20, rounds=1, policies=1, warmup=5),
 )
 
 
@@ -191,6 +191,12 @@ async def collect(args: argparse.Namespace) -> dict[str, Any] | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.render:
+        # The tables again from a saved run (targets re-judged), without measuring anything.
+        saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        saved["targets"] = targets(saved)
+        print(render(saved))
+        return 0
     results = asyncio.run(collect(args))
     if results is None:
         return 2
@@ -208,6 +214,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", help=f"comma-separated items: {', '.join(ITEMS)}")
     parser.add_argument("--runs", type=int, help="runs per bot for item 1 (default 3)")
     parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON")
+    parser.add_argument("--render", metavar="JSON", help="print the tables of a saved run")
     return parser.parse_args(argv)
 
 

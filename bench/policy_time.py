@@ -133,8 +133,7 @@ async def at_once(
         "median_pdf_s": arrivals[len(arrivals) // 2] if complete else float("nan"),
         "pdfs_per_s": pace,
         "issue_floor_s": count / ISSUE_FLOOR_RATE,
-        "messages_per_policy": messages / max(len(results), 1),
-        "messages_floor_s": count * (messages / max(len(results), 1)) / 30.0,
+        "messages_sent": messages,
         "refused_429": session.tracker.errors[429] - refused_before,
         "refused_by_limit": {
             "overall": limits.stats.refused_overall,
@@ -149,4 +148,10 @@ async def run_policy_time(
 ) -> dict[str, Any]:
     single = await one_at_a_time(session, process, register_size, config)
     crowd = await at_once(session, process, register_size, config) if config.at_once else {}
+    if crowd:
+        # Each policy takes the submit's answer, the status messages and the PDF: at 30/s
+        # that many messages for every citizen is the floor this bot's flow sets.
+        per_policy = single["messages_before_pdf"] + 1
+        crowd["messages_per_policy"] = per_policy
+        crowd["messages_floor_s"] = crowd["citizens"] * per_policy / 30.0
     return {"one_at_a_time": single, "at_once": crowd}

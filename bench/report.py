@@ -249,7 +249,8 @@ def policy_table(p: dict[str, Any]) -> str:
             f(one["seconds"]["p99"] / 1000, 2)
             + " s "
             + mark(one["seconds"]["p99"] / 1000 < SUBMIT_TO_PDF_P99_MAX_S),
-            f"{one['messages_before_pdf']} status messages before the PDF",
+            f"{one['messages_before_pdf']} messages before the PDF (the submit's answer and "
+            "the status pushes)",
         ]
     ]
     if crowd:
@@ -267,9 +268,9 @@ def policy_table(p: dict[str, Any]) -> str:
                 what,
                 f"floor {f(floor, 1)} s, ×{f(last / floor, 1)} "
                 + mark(last <= CROWD_FLOOR_FACTOR * floor),
-                f"{f(crowd['messages_per_policy'], 1)} messages per policy "
-                f"(floor at 30/s: {f(crowd['messages_floor_s'], 1)} s); "
-                f"429s: {crowd['refused_429']}",
+                f"{crowd['messages_per_policy']} messages per policy: at 30/s the floor of this "
+                f"flow is {f(crowd['messages_floor_s'], 0)} s; 429s: {crowd['refused_429']} "
+                "(the submits' direct answers, not retried)",
             ]
         )
     return _table(["submit → PDF, delays 0", "median", "p99 / verdict", "notes"], rows)
