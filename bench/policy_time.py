@@ -34,9 +34,9 @@ class PolicyConfig:
     timeout: float = 60.0
     # Caps that keep `make bench` bounded when the bot is slow: one at a time stops after this
     # long (at least `min_samples` taken); the crowd is given up on after `crowd_cap` seconds.
-    budget: float = 90.0
+    budget: float = 75.0
     min_samples: int = 10
-    crowd_cap: float = 45.0
+    crowd_cap: float = 40.0
 
 
 def _pdf_arrived(call: Any) -> bool:
