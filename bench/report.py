@@ -400,8 +400,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         add("≤ 4 KB per parked dialog (RSS and database each)", f"{f(worst, 0)} B", worst <= 4096)
     g = results.get("growth")
     if g:
+        sizes = list(g["sizes"])
         add(
-            "cost per update flat (±10%) 1k → 100k stored",
+            f"cost per update flat (±10%), {sizes[0]} → {sizes[-1]} stored",
             f"{f(g['cpu_change'] * 100, 0)}%",
             abs(g["cpu_change"]) <= GROWTH_MAX,
         )
