@@ -7,6 +7,7 @@ import json
 import logging
 import mimetypes
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from . import methods_bot, methods_chats, methods_messages, methods_payments  # 
 from .errors import ApiError, not_found, server_error, too_many_requests, unauthorized
 from .faults import Fault, FaultPlan
 from .params import Params, decode_for_record, read_request
+from .ratelimit import RateLimits
 from .registry import METHODS, Ctx, Described
 from .schema_check import SchemaMismatchError, method_names, validate, validate_result
 from .state import DEFAULT_BOT_NAME, DEFAULT_BOT_USERNAME, TOKEN_RE, World
@@ -100,6 +102,10 @@ class Emulator:
         self.faults = FaultPlan()
         # Posts updates to the bot while a webhook is set (route() it to a local bot).
         self.webhooks = WebhookDelivery(self.world)
+        # Telegram's flood limits (429 with retry_after) when set; see ratelimit.py.
+        self.rate_limits: RateLimits | None = None
+        # Called with every recorded call as it is answered (load tests time replies by it).
+        self.observers: list[Callable[[RecordedCall], None]] = []
         self.schema_problems: list[str] = []
         self._calls: list[RecordedCall] = []
         self._ctx = Ctx(self.world)
@@ -224,6 +230,8 @@ class Emulator:
     def _record(self, call: RecordedCall) -> RecordedCall:
         self._calls.append(call)
         self.world.events.publish("api_call", None, _call_summary(call))
+        for observer in self.observers:
+            observer(call)
         return call
 
     def _new_call(self, method: str, params: Params | None) -> RecordedCall:
@@ -255,6 +263,9 @@ class Emulator:
             await asyncio.sleep(fault.seconds)
         elif fault is not None:
             return self._apply_fault(request, call, fault)
+        limited = self.rate_limits.check(method, values) if self.rate_limits else None
+        if limited is not None:
+            return self._error_response(call, limited)
         handler = METHODS.get(raw_method.lower())
         if handler is None:
             log.warning("Bot called %s, which the emulator does not implement", raw_method)
