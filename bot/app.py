@@ -223,9 +223,13 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         scan_checker=ScanChecker(limit=2),  # each check may decode ~200 MB
     )
     in_flight = InFlightUpdates()
+    # aiogram's FSM middleware reads the state for the filters; it must run under the dialog's
+    # lock, or a second tap waiting there would be routed by the state before the first tap.
+    dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(PerUserOrderMiddleware(locks))
+    dp.update.outer_middleware(dp.fsm)
     LocaleMiddleware(runtime.texts).setup(dp)
     dp.message.outer_middleware(RecordCitizenMessages(recent))
     for observer in (
