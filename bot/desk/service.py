@@ -275,8 +275,9 @@ class OperatorDesk:
 
     async def mirror_edit(
         self, message: Message, conversation: Conversation, direction: RelayDirection
-    ) -> None:
-        """An edited message is edited on the other side too."""
+    ) -> bool:
+        """An edited message is edited on the other side too; False when it was never
+        relayed (or has nothing to edit), so there is no other side."""
         assert self.chat_id is not None
         async with self.uow_factory() as uow:
             if direction is RelayDirection.TO_OPERATORS:
@@ -291,7 +292,7 @@ class OperatorDesk:
                     link.citizen_message_id if link else None,
                 )
         if target_id is None:
-            return
+            return False
         method: TelegramMethod[Any]
         if message.text is not None:
             method = EditMessageText(
@@ -302,13 +303,14 @@ class OperatorDesk:
                 chat_id=target_chat, message_id=target_id, caption=message.html_text
             )
         else:
-            return
+            return False
         try:
             await self.delivery.send(method, chat_id=target_chat)
         except RecipientUnreachable:
             await self.citizen_unreachable(conversation)
         except (DeliveryFailed, TelegramBadRequest) as error:
             log.warning("edit mirror failed: %s", type(error).__name__)
+        return True
 
     async def tell_citizen(
         self, conversation: Conversation, key: str, **params: Any
