@@ -31,6 +31,7 @@ from bot.handlers import get_routers
 from bot.i18n import LOCALES, Texts, create_texts
 from bot.locks import DialogLocks
 from bot.middlewares import (
+    FloodControl,
     HandlerNameMiddleware,
     InFlightUpdates,
     LocaleMiddleware,
@@ -228,6 +229,15 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(UpdateLogMiddleware())
+    if settings.flood_limit:
+        dp.update.outer_middleware(
+            FloodControl(
+                limit=settings.flood_limit,
+                period=settings.flood_period_seconds,
+                texts=runtime.texts,
+                delivery=delivery,
+            )
+        )
     dp.update.outer_middleware(PerUserOrderMiddleware(locks))
     dp.update.outer_middleware(dp.fsm)
     LocaleMiddleware(runtime.texts).setup(dp)

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     # How long start-up keeps retrying getMe while Telegram is unreachable (1, 2, 4, 8 s...).
     startup_retry_seconds: float = Field(default=15.0, ge=0, le=3600)
 
+    # Flood control: a person's updates beyond FLOOD_LIMIT per FLOOD_PERIOD_SECONDS are
+    # dropped unhandled, with one polite warning; 0 turns it off.
+    flood_limit: int = Field(default=20, ge=0, le=1000)
+    flood_period_seconds: float = Field(default=10.0, gt=0, le=3600)
+
     @field_validator("bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: object) -> object:
