@@ -22,7 +22,7 @@ from aiogram.types import (
     BotCommandScopeUnion,
 )
 
-from bot.delivery import Delivery
+from bot.delivery import Delivery, RetryTransientFailures
 from bot.desk.history import RecentChats, RecordBotMessages, RecordCitizenMessages
 from bot.desk.service import OperatorDesk
 from bot.dialogs.control import CitizenDialogs
@@ -130,7 +130,10 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
 
 def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_base),
+        timeout=settings.telegram_timeout_seconds,
+    )
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -173,6 +176,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     )
     recent = RecentChats()
     bot.session.middleware(RecordBotMessages(recent))
+    bot.session.middleware(RetryTransientFailures())
     desk = OperatorDesk(
         bot=bot,
         delivery=delivery,

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
+    # How long one Bot API call may take before it counts as failed (and is retried).
+    telegram_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     data_dir: Path = Path("./data")
     # Encrypts passport scans at rest (storage/keys.py); unset: a key generated in DATA_DIR.
     data_key: SecretStr | None = None
