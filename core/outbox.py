@@ -35,6 +35,11 @@ class RetryPolicy:
         return min(self.max_backoff, self.first_backoff * (2**attempts_so_far))
 
 
+def _lane(notification: Notification) -> tuple[Audience, int]:
+    """Rows of one lane are sent in order; lanes do not wait for each other."""
+    return notification.kind.audience, notification.chat_id
+
+
 class OutboxDispatcher:
     """Drains due rows in order. Safe to call often: a drain already running makes it a no-op."""
 
@@ -60,12 +65,21 @@ class OutboxDispatcher:
             return 0
         async with self._lock:
             async with self._uow_factory() as uow:
-                due = list(await uow.outbox.due(self._clock.now(), limit))
+                now = self._clock.now()
+                due = list(await uow.outbox.due(now, limit))
+                waiting = await uow.outbox.postponed(now)
+            # A row waiting for its retry holds back the later rows of its lane until it has
+            # gone (or been given up): after an outage the pushes still arrive in order.
+            first_waiting: dict[tuple[Audience, int], int] = {}
+            for notification in waiting:
+                assert notification.id is not None
+                first_waiting.setdefault(_lane(notification), notification.id)
             held: set[tuple[Audience, int]] = set()
             delivered = 0
             for notification in due:
-                lane = (notification.kind.audience, notification.chat_id)
-                if lane in held:
+                assert notification.id is not None
+                lane = _lane(notification)
+                if lane in held or notification.id > first_waiting.get(lane, notification.id):
                     continue
                 if await self._deliver(notification):
                     delivered += 1
