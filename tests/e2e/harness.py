@@ -44,12 +44,22 @@ def free_port() -> int:
 
 def base_environment(api_base: str, data_dir: Path, web_port: int | None = None) -> dict[str, str]:
     """The bot's environment: the caller's minus anything that configures the bot, plus ours:
-    polling, and /healthz on 127.0.0.1:`web_port` (a free port when not given)."""
+    polling, /healthz on 127.0.0.1:`web_port` (a free port when not given), no flood control."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(
-            ("BOT_", "TELEGRAM_", "DATA_", "PAPER_", "PAYMENT_", "SUPPORT_", "WEB_", "WEBHOOK_")
+            (
+                "BOT_",
+                "TELEGRAM_",
+                "DATA_",
+                "PAPER_",
+                "PAYMENT_",
+                "SUPPORT_",
+                "WEB_",
+                "WEBHOOK_",
+                "FLOOD_",
+            )
         )
     }
     env.update(
@@ -61,6 +71,8 @@ def base_environment(api_base: str, data_dir: Path, web_port: int | None = None)
             "PYTHONUNBUFFERED": "1",
             "WEB_HOST": "127.0.0.1",
             "WEB_PORT": str(web_port or free_port()),
+            # Tests act far faster than a person: flood control is off but in test_flood.py.
+            "FLOOD_LIMIT": "0",
             **FAST_TIMINGS,
         }
     )

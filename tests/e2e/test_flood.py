@@ -10,7 +10,7 @@ import statistics
 from bot.i18n import Texts
 from bot.settings import Settings
 from sandbox.client import SandboxClient, message_text
-from tests.e2e.harness import BotProcess
+from tests.e2e.conftest import StartBot
 from tests.e2e.journey import Citizen, new_citizen
 
 FLOOD = 50
@@ -21,11 +21,13 @@ P99_LIMIT_SECONDS = 1.5  # generous: CI shares two cores; a typical p99 here is 
 
 
 async def test_a_flood_is_warned_once_dropped_and_does_not_slow_anyone_else(
-    bot: BotProcess, client: SandboxClient, texts: Texts
+    start_bot: StartBot, client: SandboxClient, texts: Texts
 ) -> None:
     defaults = Settings.model_fields
     limit = int(defaults["flood_limit"].default)
     period = float(defaults["flood_period_seconds"].default)
+    # The harness turns flood control off for the other tests; here it runs as deployed.
+    bot = await start_bot({"FLOOD_LIMIT": str(limit), "FLOOD_PERIOD_SECONDS": str(period)})
     flooder = await new_citizen(client, texts, user_id=7301, lang="en")
     others = [await new_citizen(client, texts, user_id=7400 + i) for i in range(OTHERS)]
     loop = asyncio.get_running_loop()
