@@ -7,6 +7,8 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 
+from bot.dialogs.answers import Answers
+from bot.dialogs.flow import Dialog
 from bot.handlers.citizen.fallback import hint_for
 from bot.i18n import t
 
@@ -31,7 +33,9 @@ async def is_command(message: Message) -> bool:
 
 
 @unknown_commands.message(is_command)
-async def unknown_command(message: Message, state: FSMContext) -> None:
+async def unknown_command(
+    message: Message, state: FSMContext, answers: Answers, dialog: Dialog
+) -> None:
     """Not one of ours (or another bot's, "/help@other_bot"): say so, then the step's hint."""
-    text, markup = hint_for(await state.get_state())
+    text, markup = hint_for(await state.get_state(), dialog, answers)
     await message.answer(f"{t('input.unknown_command')}\n\n{text}", reply_markup=markup)
