@@ -45,7 +45,7 @@ from bot.workers import PeriodicTask
 from core.clock import SystemClock
 from core.delivery_methods import ProcessingTimings
 from core.desk import SupportDesk
-from core.models import NotificationKind
+from core.models import Audience, NotificationKind
 from core.outbox import OutboxDispatcher, Sender
 from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
@@ -204,11 +204,16 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         NotificationKind.DESK_CARD: desk.send_card,
         NotificationKind.DESK_NOTE: desk.send_note,
     }
+    desk_chat = settings.support_chat_id or 0
     outbox = OutboxDispatcher(
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
         senders=senders,
         payload_retention=timedelta(days=settings.outbox_retention_days),
+        # A desk row goes to the support chat; the row's chat_id is its citizen's.
+        ready=lambda row: delivery.can_send_now(
+            desk_chat if row.kind.audience is Audience.DESK else row.chat_id
+        ),
     )
     dp = Dispatcher(
         storage=runtime.fsm_storage,

@@ -9,6 +9,7 @@ Limits: about 30 messages/s overall, 1 message/s per private chat, 20 messages/m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from contextvars import ContextVar
@@ -80,6 +81,10 @@ class Delivery:
             self._chats.move_to_end(chat_id)
         return limiter
 
+    def can_send_now(self, chat_id: int) -> bool:
+        """Whether a message to `chat_id` would go out without waiting for a rate limit."""
+        return self._chat_limiter(chat_id).has_capacity() and self._global.has_capacity()
+
     async def send(
         self, method: TelegramMethod[T], *, chat_id: int, resend_after_lost_answer: bool = True
     ) -> T:
@@ -95,8 +100,14 @@ class Delivery:
 
     async def _send(self, method: TelegramMethod[T], chat_id: int, resend: bool) -> T:
         backoff = 0.5
+        # A chat action ("sending a file...") is no message: the chat's budget is left alone.
+        per_chat = (
+            contextlib.nullcontext()
+            if isinstance(method, SendChatAction)
+            else self._chat_limiter(chat_id)
+        )
         for attempt in range(1, self.attempts + 1):
-            async with self._chat_limiter(chat_id), self._global:
+            async with per_chat, self._global:
                 try:
                     return await self.bot(method)
                 except TelegramRetryAfter as error:

@@ -51,12 +51,18 @@ class OutboxDispatcher:
         senders: Mapping[NotificationKind, Sender],
         retry: RetryPolicy | None = None,
         payload_retention: timedelta = timedelta(days=7),
+        ready: Callable[[Notification], bool] | None = None,
     ) -> None:
+        """`ready` tells whether a row's chat can take a message now (its rate limit): a row
+        that cannot waits in its lane for a later drain instead of holding up every other
+        chat's rows while the sender waits. Rows are sent one at a time all the same, so a
+        crash repeats at most the one row being sent."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
         self._retry = retry or RetryPolicy()
         self._payload_retention = payload_retention
+        self._ready = ready
         self._lock = asyncio.Lock()
 
     async def drain(self, limit: int = 100) -> int:
@@ -80,6 +86,9 @@ class OutboxDispatcher:
                 assert notification.id is not None
                 lane = _lane(notification)
                 if lane in held or notification.id > first_waiting.get(lane, notification.id):
+                    continue
+                if self._ready is not None and not self._ready(notification):
+                    held.add(lane)  # its chat's rate limit: next drain, still in order
                     continue
                 if await self._deliver(notification):
                     delivered += 1

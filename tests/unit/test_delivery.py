@@ -15,7 +15,13 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import EditMessageReplyMarkup, GetUpdates, SendMessage, TelegramMethod
+from aiogram.methods import (
+    EditMessageReplyMarkup,
+    GetUpdates,
+    SendChatAction,
+    SendMessage,
+    TelegramMethod,
+)
 
 from bot.delivery import Delivery, RetryTransientFailures
 from core.errors import DeliveryFailed, DeliveryUncertain, RecipientUnreachable
@@ -160,3 +166,14 @@ async def test_delivery_and_polling_calls_pass_through_once() -> None:
     delivery = Delivery(bot)  # type: ignore[arg-type]
     assert await delivery.send(message(), chat_id=5) == "sent"
     assert len(bot.requests.bot.calls) == 2  # Delivery's own retry; the session added none
+
+
+async def test_a_chat_action_does_not_use_the_chats_message_budget() -> None:
+    bot = ScriptedBot([True, "sent"])
+    delivery = Delivery(bot, per_private_chat_second=1)  # type: ignore[arg-type]
+    await delivery.send(SendChatAction(chat_id=5, action="upload_document"), chat_id=5)
+    assert delivery.can_send_now(5)
+    await delivery.send(message(), chat_id=5)
+    (first, _), (second, _) = bot.calls
+    assert second - first < 0.5
+    assert not delivery.can_send_now(5)  # one message a second

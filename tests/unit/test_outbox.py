@@ -51,3 +51,22 @@ async def test_a_postponed_row_holds_back_later_rows_of_its_chat_across_drains()
     clock.advance(timedelta(seconds=3))  # the retry is due
     assert await outbox.drain() == 3
     assert sender.sent == [elsewhere, first, second, third]
+
+
+async def test_a_chat_at_its_rate_limit_waits_without_holding_up_the_others() -> None:
+    db, clock = FakeUnitOfWorkFactory(), FakeClock()
+    busy_first, free = await add(db, chat_id=1), await add(db, chat_id=2)
+    busy_second = await add(db, chat_id=1)
+    sender = FlakySender(flaky=0, failures=0)
+    busy = {1}
+    outbox = OutboxDispatcher(
+        uow_factory=db,
+        clock=clock,
+        senders={NotificationKind.STATUS_CHANGED: sender},
+        ready=lambda row: row.chat_id not in busy,
+    )
+    assert await outbox.drain() == 1
+    assert sender.sent == [free]
+    busy.clear()  # its budget came back
+    assert await outbox.drain() == 2
+    assert sender.sent == [free, busy_first, busy_second]
