@@ -223,6 +223,23 @@ class BotProcess:
         await self.stop()
         await self.start()
 
+    async def kill(self, timeout: float = 10.0) -> int:
+        """kill -9: the process ends wherever it is, with no shutdown of any kind. Returns the
+        exit code (-9). A forked bot is the fork server's child, which reaps it."""
+        assert self.pid is not None and self.exit_code() is None
+        os.kill(self.pid, signal.SIGKILL)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (code := self.exit_code()) is None:
+            if loop.time() > deadline:
+                raise TimeoutError("the killed bot did not exit")
+            if self.process is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.process.wait(), 0.02)
+            else:
+                await asyncio.sleep(0.02)
+        return code
+
     def log(self) -> str:
         return (
             self.log_path.read_text(encoding="utf-8", errors="replace")
