@@ -55,6 +55,7 @@ from storage.health import SqliteHealthProbe
 from storage.keys import load_data_keys
 from storage.offices import load_offices
 from storage.register import load_register
+from storage.retention import claimed_scans
 from storage.unit_of_work import SqliteUnitOfWorkFactory
 from storage.vault import DiskFileVault
 
@@ -100,6 +101,8 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     )
     await vault.encrypt_stale_files()
     database = await Database.open(settings.database_path)
+    # A kill -9 between storing a scan and recording its name leaves the file unclaimed.
+    await vault.remove_unclaimed(await claimed_scans(database))
     uow_factory = SqliteUnitOfWorkFactory(database)
     restoration = RestorationService(
         uow_factory=uow_factory,

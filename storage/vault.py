@@ -17,6 +17,7 @@ import re
 import secrets
 import tempfile
 import uuid
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,14 @@ class DiskFileVault:
         """Remove the file; deleting a missing file is not an error (retention jobs repeat)."""
         await asyncio.to_thread(self._path(name).unlink, missing_ok=True)
 
+    async def remove_unclaimed(self, claimed: AbstractSet[str]) -> int:
+        """Delete every file no record claims, and the temporary files of interrupted writes;
+        returns how many. Storing a scan and recording its name are two steps, and a kill -9
+        between them leaves a passport scan nobody needs (152-FZ: a scan is kept only while
+        the check needs it). Run at start-up, before any update is handled, when nothing can
+        be half-way between the two steps."""
+        return await asyncio.to_thread(self._remove_unclaimed, claimed)
+
     async def encrypt_stale_files(self) -> int:
         """Re-encrypt under the current key every file that is plaintext (written before
         encryption) or under an older key; returns how many. Run at start-up: afterwards an
@@ -154,6 +163,19 @@ class DiskFileVault:
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
+
+    def _remove_unclaimed(self, claimed: AbstractSet[str]) -> int:
+        if not self._root.is_dir():
+            return 0
+        removed = 0
+        for path in self._root.iterdir():
+            ours = _NAME.fullmatch(path.name) or path.name.startswith(".incoming-")
+            if ours and path.is_file() and path.name not in claimed:
+                path.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.info("removed %d stored files no record claims (left by an interruption)", removed)
+        return removed
 
     def _encrypt_stale_files(self) -> int:
         if not self._root.is_dir():

@@ -215,3 +215,15 @@ def vault_key_id(vault: DiskFileVault) -> str:
 def write_as_before_encryption(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, mode=0o700)
     path.write_bytes(data)
+
+
+async def test_files_no_record_claims_are_removed(vault: DiskFileVault, root: Path) -> None:
+    kept = await vault.put(b"claimed", ".jpg")
+    orphan = await vault.put(b"stored, then the process was killed", ".pdf")
+    (root / ".incoming-abc.tmp").write_bytes(b"half a file")
+    (root / "README.txt").write_text("not the vault's")  # left alone: not a name it makes
+    assert await vault.remove_unclaimed({kept.name}) == 2
+    assert sorted(p.name for p in vault.root.iterdir()) == sorted(["README.txt", kept.name])
+    assert await vault.get(kept.name) == b"claimed"
+    with pytest.raises(FileNotFoundError):
+        await vault.get(orphan.name)
