@@ -239,14 +239,19 @@ async def duplicates_and_missing(run: Run, people: list[Person]) -> tuple[int, l
         [app] = run.bot.query("SELECT id, number FROM applications WHERE user_id = ?", person.uid)
         messages = await c.user.messages()
         texts = [message_text(m) for m in messages]
+        first_seen: list[tuple[int, str]] = []
         for status in expected_statuses(person.plan)[1:]:
             push = re.compile(
                 rf"{re.escape(app['number'])}.*: {re.escape(c.t(f'status.name.{status}'))}(\n|$)"
             )
-            seen = sum(bool(push.search(text)) for text in texts)
-            duplicates += max(0, seen - 1)
+            seen = [i for i, text in enumerate(texts) if push.search(text)]
+            duplicates += max(0, len(seen) - 1)
             if not seen:
                 missing.append(f"{app['number']} {status}")
+            else:
+                first_seen.append((seen[0], status))
+        # The pushes arrived in the order the statuses changed.
+        assert [status for _, status in sorted(first_seen)] == [s for _, s in first_seen]
         if person.plan == "electronic":
             pdfs = sum("document" in m for m in messages)
             duplicates += max(0, pdfs - 1)
