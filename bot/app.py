@@ -26,6 +26,7 @@ from bot.delivery import Delivery, RetryTransientFailures
 from bot.desk.history import RecentChats, RecordBotMessages, RecordCitizenMessages
 from bot.desk.service import OperatorDesk
 from bot.dialogs.control import CitizenDialogs
+from bot.dialogs.drafts import StoredDialogs
 from bot.dialogs.flow import Dialog
 from bot.handlers import get_routers
 from bot.i18n import LOCALES, Texts, create_texts
@@ -49,19 +50,29 @@ from core.models import Audience, NotificationKind
 from core.outbox import OutboxDispatcher, Sender
 from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
+from core.retention import DataRetention, RetentionPeriods
 from storage.database import Database
 from storage.fsm import SqliteFsmStorage
 from storage.health import SqliteHealthProbe
 from storage.keys import load_data_keys
 from storage.offices import load_offices
 from storage.register import load_register
-from storage.retention import claimed_scans
 from storage.unit_of_work import SqliteUnitOfWorkFactory
 from storage.vault import DiskFileVault
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
-COMMANDS = ("start", "status", "policy", "profile", "help", "operator", "lang", "cancel")
+COMMANDS = (
+    "start",
+    "status",
+    "policy",
+    "profile",
+    "help",
+    "operator",
+    "lang",
+    "cancel",
+    "forget_me",
+)
 DESK_COMMANDS = ("templates", "release")
 
 
@@ -78,6 +89,7 @@ class Runtime:
     uow_factory: SqliteUnitOfWorkFactory
     restoration: RestorationService
     fsm_storage: BaseStorage
+    retention: DataRetention
     database: Database | None = None
 
     async def close(self) -> None:
@@ -101,13 +113,13 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     )
     await vault.encrypt_stale_files()
     database = await Database.open(settings.database_path)
-    # A kill -9 between storing a scan and recording its name leaves the file unclaimed.
-    await vault.remove_unclaimed(await claimed_scans(database))
     uow_factory = SqliteUnitOfWorkFactory(database)
+    fsm_storage = SqliteFsmStorage(database, clock=clock)
     restoration = RestorationService(
         uow_factory=uow_factory,
         register=register,
         clock=clock,
+        vault=vault,
         desk_enabled=settings.support_chat_id is not None,
         timings=ProcessingTimings(
             check_delay=settings.timing("check"),
@@ -116,6 +128,19 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
             post_delay=settings.timing("post"),
             pickup_delay=settings.timing("pickup"),
         ),
+    )
+    retention = DataRetention(
+        uow_factory=uow_factory,
+        restoration=restoration,
+        vault=vault,
+        dialogs=StoredDialogs(fsm_storage),
+        clock=clock,
+        periods=RetentionPeriods(
+            draft=timedelta(days=settings.draft_retention_days),
+            application=timedelta(days=settings.application_retention_days),
+            file_grace=timedelta(seconds=settings.orphan_file_grace_seconds),
+        ),
+        freed_space=database,
     )
     return Runtime(
         settings=settings,
@@ -126,7 +151,8 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         vault=vault,
         uow_factory=uow_factory,
         restoration=restoration,
-        fsm_storage=SqliteFsmStorage(database),
+        fsm_storage=fsm_storage,
+        retention=retention,
         database=database,
     )
 
@@ -163,6 +189,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         delivery=delivery,
         texts=runtime.texts,
         uow_factory=runtime.uow_factory,
+        restoration=runtime.restoration,
     )
     support = SupportDesk(
         uow_factory=runtime.uow_factory,
@@ -206,6 +233,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         NotificationKind.OPERATOR_JOINED: notices.operator_joined,
         NotificationKind.DESK_CARD: desk.send_card,
         NotificationKind.DESK_NOTE: desk.send_note,
+        NotificationKind.DESK_ERASED: desk.send_erased,
     }
     desk_chat = settings.support_chat_id or 0
     outbox = OutboxDispatcher(
@@ -231,6 +259,8 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         offices=runtime.offices,
         vault=runtime.vault,
         restoration=runtime.restoration,
+        retention=runtime.retention,
+        recent=recent,
         delivery=delivery,
         policy_sender=policy_sender,
         scan_checker=ScanChecker(limit=2),  # each check may decode ~200 MB
@@ -269,6 +299,10 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         PeriodicTask("processing", runtime.restoration.process_due, interval=0.5),
         sender,
         PeriodicTask("outbox-payloads", outbox.clear_old_payloads, interval=3600),
+        PeriodicTask(
+            "retention", runtime.retention.sweep, interval=settings.retention_sweep_seconds
+        ),
+        *((desk.readers_check,) if desk.enabled else ()),
     )
     # A commit that queued notifications wakes the sender instead of waiting for its tick.
     runtime.uow_factory.after_outbox_commit = sender.wake

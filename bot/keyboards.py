@@ -142,7 +142,20 @@ def languages() -> InlineKeyboardMarkup:
 
 def profile() -> InlineKeyboardMarkup:
     return inline(
-        [[_button("button.set_email", cb.Profile(action=cb.ProfileAction.SET_EMAIL))]],
+        [
+            [_button("button.set_email", cb.Profile(action=cb.ProfileAction.SET_EMAIL))],
+            [_button("button.forget_me", cb.Forget(action=cb.ForgetAction.ASK))],
+        ],
+        operator=False,
+    )
+
+
+def forget_confirmation() -> InlineKeyboardMarkup:
+    return inline(
+        [
+            [_button("button.forget_confirm", cb.Forget(action=cb.ForgetAction.CONFIRM))],
+            [_button("button.forget_cancel", cb.Forget(action=cb.ForgetAction.CANCEL))],
+        ],
         operator=False,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -11,11 +11,14 @@ from core.models import (
     Application,
     ApplicationDraft,
     Citizen,
+    Destruction,
+    DialogRecord,
     InsuredPerson,
     Notification,
     PickupOffice,
     StatusChange,
     StoredFile,
+    VaultEntry,
 )
 from core.support import Conversations
 
@@ -51,7 +54,43 @@ class FileVault(Protocol):
 
     async def get(self, name: str) -> bytes: ...
 
-    async def delete(self, name: str) -> None: ...
+    async def delete(self, name: str) -> None:
+        """Remove a stored file, or a temporary file listed by inventory(); a missing one is
+        not an error (destruction may be repeated after a crash)."""
+        ...
+
+    async def inventory(self) -> Sequence[VaultEntry]:
+        """Every file in the vault, temporary files of interrupted writes included."""
+        ...
+
+
+class DialogDrafts(Protocol):
+    """The citizens' dialogs in progress (answers and a scan not yet submitted), as the
+    retention rules see them. Implemented over the bot's dialog storage."""
+
+    async def idle(self, since_before: datetime) -> Sequence[DialogRecord]:
+        """Dialogs last written before then."""
+        ...
+
+    async def discard(self, record: DialogRecord) -> bool:
+        """Delete the dialog unless it was written after the record was read; True if deleted."""
+        ...
+
+    async def scan_names(self) -> set[str]:
+        """Names of the stored scans any dialog refers to."""
+        ...
+
+    async def erase_user(self, user_id: int) -> Sequence[DialogRecord]:
+        """Delete every dialog of the person; returns what was deleted."""
+        ...
+
+
+class FreedSpace(Protocol):
+    """What deleted records leave behind on disk."""
+
+    async def wipe(self) -> None:
+        """Overwrite it, so erased personal data cannot be read back from the files."""
+        ...
 
 
 class ApplicationRepository(Protocol):
@@ -78,6 +117,27 @@ class ApplicationRepository(Protocol):
         """Applications whose next_action_at has come, oldest first (next_action_at, then id)."""
         ...
 
+    async def finished_with_scan(self, limit: int) -> Sequence[Application]:
+        """Applications in a final status that still hold a scan (written before the scan was
+        destroyed with the final status), by id."""
+        ...
+
+    async def expired(self, updated_before: datetime, limit: int) -> Sequence[Application]:
+        """Applications in a final status, last changed before then, not yet anonymised; by id."""
+        ...
+
+    async def scan_names(self) -> set[str]:
+        """Names of the stored scans applications refer to."""
+        ...
+
+    async def anonymise(
+        self, application_id: int, *, at: datetime, keep_reasons: Collection[str]
+    ) -> None:
+        """Remove the person: owner and chat (0), ЕНП, passport, address, postcode, the reason
+        text, the scan reference, the policy's file id, and a rejection reason that is not one of
+        keep_reasons (an operator's words may name the person). Status and dates stay."""
+        ...
+
 
 class AuditTrail(Protocol):
     async def record(self, change: StatusChange) -> None: ...
@@ -86,11 +146,30 @@ class AuditTrail(Protocol):
         """In the order recorded."""
         ...
 
+    async def anonymise(self, application_id: int, *, keep_reasons: Collection[str]) -> None:
+        """The application's rows keep statuses and dates; "citizen:<id>" becomes "citizen",
+        and a reason not in keep_reasons becomes "redacted"."""
+        ...
+
+
+class DestructionLog(Protocol):
+    """152-FZ: a destruction of personal data is recorded."""
+
+    async def record(self, destruction: Destruction) -> None: ...
+
+    async def history(self) -> Sequence[Destruction]:
+        """In the order recorded."""
+        ...
+
 
 class CitizenRepository(Protocol):
     async def get(self, user_id: int) -> Citizen | None: ...
 
     async def save(self, citizen: Citizen) -> None: ...
+
+    async def delete(self, user_id: int) -> bool:
+        """True when there was a profile to delete."""
+        ...
 
 
 class Outbox(Protocol):
@@ -124,6 +203,10 @@ class Outbox(Protocol):
         """Empty the payloads of rows sent or given up before then; returns how many."""
         ...
 
+    async def delete_for_chat(self, chat_id: int) -> int:
+        """Delete every row of a chat (both audiences), whatever its state; returns how many."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """The one door to storage: `async with uow: ...; await uow.commit()`; rolled back otherwise."""
@@ -133,6 +216,7 @@ class UnitOfWork(Protocol):
     citizens: CitizenRepository
     outbox: Outbox
     conversations: Conversations
+    destructions: DestructionLog
 
     async def __aenter__(self) -> Self: ...
 

@@ -12,6 +12,7 @@ from storage.repositories import (
     SqliteApplicationRepository,
     SqliteAuditTrail,
     SqliteCitizenRepository,
+    SqliteDestructionLog,
     SqliteOutbox,
 )
 from storage.support import SqliteConversations
@@ -29,6 +30,7 @@ class SqliteUnitOfWork:
     citizens: SqliteCitizenRepository
     outbox: SqliteOutbox
     conversations: SqliteConversations
+    destructions: SqliteDestructionLog
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None) -> None:
         self._db = db
@@ -55,6 +57,7 @@ class SqliteUnitOfWork:
         self.citizens = SqliteCitizenRepository(connection)
         self.outbox = SqliteOutbox(connection, on_add=self._queue)
         self.conversations = SqliteConversations(connection)
+        self.destructions = SqliteDestructionLog(connection)
         return self
 
     async def __aexit__(

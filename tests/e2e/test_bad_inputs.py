@@ -884,7 +884,7 @@ async def _(b: Bench, c: Citizen) -> None:
 async def citizens_topic(b: Bench, c: Citizen) -> int:
     """The citizen asks for an operator; the thread of the topic the bot opens for them."""
     await c.press("button.operator")
-    await c.expect("support.waiting")
+    await c.expect("support.waiting.in_progress")
     for _ in range(200):
         rows = b.bot.query("SELECT thread_id FROM conversations WHERE user_id = ?", c.user.user_id)
         if rows and rows[0]["thread_id"]:

@@ -20,6 +20,7 @@ EXPECTED_TABLES = {
     "fsm_state",
     "conversations",
     "relayed_messages",
+    "destructions",
 }
 
 

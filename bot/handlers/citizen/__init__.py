@@ -10,6 +10,7 @@ from bot.handlers.citizen import (
     consent,
     delivery,
     fallback,
+    forget,
     guards,
     login,
     passport,
@@ -27,6 +28,7 @@ def citizen_router() -> Router:
     router.include_routers(
         guards.too_old,
         commands.router,
+        forget.router,
         support.router,
         consent.router,  # /start
         guards.unknown_commands,
