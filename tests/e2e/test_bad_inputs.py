@@ -676,10 +676,8 @@ async def _(b: Bench, c: Citizen) -> None:
         for key in ("scan.album_first_taken", "scan.accepted", "restore.delivery.prompt")
     }
     assert counted == dict.fromkeys(counted, 1), texts
-    run_files = b.bot.query(
-        "SELECT data FROM fsm_state WHERE user_id = ?", c.user.user_id
-    )  # the one scan kept is the dialog's
-    assert json.loads(run_files[0]["data"])["scan_name"] in {p.name for p in b.bot.stored_files()}
+    _, answers = b.fsm(c)  # the scan kept is the first photo's, the dialog's
+    assert answers["scan_name"] in {p.name for p in b.bot.stored_files()}
 
 
 @special("album_of_ten_photos_at_reason", "reason")
