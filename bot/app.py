@@ -23,7 +23,7 @@ from aiogram.types import (
     BotCommandScopeUnion,
 )
 
-from bot.delivery import Delivery
+from bot.delivery import Delivery, RetryTransientFailures
 from bot.desk.history import RecentChats, RecordBotMessages, RecordCitizenMessages
 from bot.desk.service import OperatorDesk
 from bot.dialogs.control import CitizenDialogs
@@ -33,6 +33,7 @@ from bot.handlers import get_routers
 from bot.i18n import LOCALES, Texts, create_texts
 from bot.locks import DialogLocks
 from bot.middlewares import (
+    FloodControl,
     HandlerNameMiddleware,
     InFlightUpdates,
     LocaleMiddleware,
@@ -46,7 +47,7 @@ from bot.workers import PeriodicTask
 from core.clock import SystemClock
 from core.delivery_methods import ProcessingTimings
 from core.desk import SupportDesk
-from core.models import NotificationKind
+from core.models import Audience, NotificationKind
 from core.outbox import OutboxDispatcher, Sender
 from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
@@ -159,7 +160,10 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
 
 def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_base),
+        timeout=settings.telegram_timeout_seconds,
+    )
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -203,6 +207,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     )
     recent = RecentChats()
     bot.session.middleware(RecordBotMessages(recent))
+    bot.session.middleware(RetryTransientFailures())
     desk = OperatorDesk(
         bot=bot,
         delivery=delivery,
@@ -231,11 +236,16 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         NotificationKind.DESK_NOTE: desk.send_note,
         NotificationKind.DESK_ERASED: desk.send_erased,
     }
+    desk_chat = settings.support_chat_id or 0
     outbox = OutboxDispatcher(
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
         senders=senders,
         payload_retention=timedelta(days=settings.outbox_retention_days),
+        # A desk row goes to the support chat; the row's chat_id is its citizen's.
+        ready=lambda row: delivery.can_send_now(
+            desk_chat if row.kind.audience is Audience.DESK else row.chat_id
+        ),
     )
     dp = Dispatcher(
         storage=runtime.fsm_storage,
@@ -257,9 +267,22 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         scan_checker=ScanChecker(limit=2),  # each check may decode ~200 MB
     )
     in_flight = InFlightUpdates()
+    # aiogram's FSM middleware reads the state for the filters; it must run under the dialog's
+    # lock, or a second tap waiting there would be routed by the state before the first tap.
+    dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(UpdateLogMiddleware())
+    if settings.flood_limit:
+        dp.update.outer_middleware(
+            FloodControl(
+                limit=settings.flood_limit,
+                period=settings.flood_period_seconds,
+                texts=runtime.texts,
+                delivery=delivery,
+            )
+        )
     dp.update.outer_middleware(PerUserOrderMiddleware(locks))
+    dp.update.outer_middleware(dp.fsm)
     LocaleMiddleware(runtime.texts).setup(dp)
     dp.message.outer_middleware(RecordCitizenMessages(recent))
     for observer in (

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
+    # How long one Bot API call may take before it counts as failed (and is retried).
+    telegram_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     data_dir: Path = Path("./data")
     # Encrypts passport scans at rest (storage/keys.py); unset: a key generated in DATA_DIR.
     data_key: SecretStr | None = None
@@ -102,6 +104,11 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8081, ge=1, le=65535)
     # How long start-up keeps retrying getMe while Telegram is unreachable (1, 2, 4, 8 s...).
     startup_retry_seconds: float = Field(default=15.0, ge=0, le=3600)
+
+    # Flood control: a person's updates beyond FLOOD_LIMIT per FLOOD_PERIOD_SECONDS are
+    # dropped unhandled, with one polite warning; 0 turns it off.
+    flood_limit: int = Field(default=20, ge=0, le=1000)
+    flood_period_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     @field_validator("bot_token", mode="before")
     @classmethod

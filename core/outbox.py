@@ -35,6 +35,11 @@ class RetryPolicy:
         return min(self.max_backoff, self.first_backoff * (2**attempts_so_far))
 
 
+def _lane(notification: Notification) -> tuple[Audience, int]:
+    """Rows of one lane are sent in order; lanes do not wait for each other."""
+    return notification.kind.audience, notification.chat_id
+
+
 class OutboxDispatcher:
     """Drains due rows in order. Safe to call often: a drain already running makes it a no-op."""
 
@@ -46,12 +51,18 @@ class OutboxDispatcher:
         senders: Mapping[NotificationKind, Sender],
         retry: RetryPolicy | None = None,
         payload_retention: timedelta = timedelta(days=7),
+        ready: Callable[[Notification], bool] | None = None,
     ) -> None:
+        """`ready` tells whether a row's chat can take a message now (its rate limit): a row
+        that cannot waits in its lane for a later drain instead of holding up every other
+        chat's rows while the sender waits. Rows are sent one at a time all the same, so a
+        crash repeats at most the one row being sent."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
         self._retry = retry or RetryPolicy()
         self._payload_retention = payload_retention
+        self._ready = ready
         self._lock = asyncio.Lock()
 
     async def drain(self, limit: int = 100) -> int:
@@ -60,12 +71,24 @@ class OutboxDispatcher:
             return 0
         async with self._lock:
             async with self._uow_factory() as uow:
-                due = list(await uow.outbox.due(self._clock.now(), limit))
+                now = self._clock.now()
+                due = list(await uow.outbox.due(now, limit))
+                waiting = await uow.outbox.postponed(now)
+            # A row waiting for its retry holds back the later rows of its lane until it has
+            # gone (or been given up): after an outage the pushes still arrive in order.
+            first_waiting: dict[tuple[Audience, int], int] = {}
+            for notification in waiting:
+                assert notification.id is not None
+                first_waiting.setdefault(_lane(notification), notification.id)
             held: set[tuple[Audience, int]] = set()
             delivered = 0
             for notification in due:
-                lane = (notification.kind.audience, notification.chat_id)
-                if lane in held:
+                assert notification.id is not None
+                lane = _lane(notification)
+                if lane in held or notification.id > first_waiting.get(lane, notification.id):
+                    continue
+                if self._ready is not None and not self._ready(notification):
+                    held.add(lane)  # its chat's rate limit: next drain, still in order
                     continue
                 if await self._deliver(notification):
                     delivered += 1

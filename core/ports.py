@@ -183,6 +183,10 @@ class Outbox(Protocol):
         """Neither sent nor failed, not_before None or come; ordered by id."""
         ...
 
+    async def postponed(self, now: datetime) -> Sequence[Notification]:
+        """Neither sent nor failed, waiting for a retry after now; ordered by id."""
+        ...
+
     async def mark_sent(
         self, notification_id: int, *, at: datetime, message_id: int | None
     ) -> None:

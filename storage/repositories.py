@@ -439,12 +439,19 @@ class SqliteOutbox:
             self._on_add()
 
     async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
+        return await self._pending(
+            "AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+
+    async def postponed(self, now: datetime) -> Sequence[Notification]:
+        return await self._pending("AND not_before > ? ORDER BY id", (to_db_time(now),))
+
+    async def _pending(self, condition: str, params: tuple[object, ...]) -> list[Notification]:
         async with self._connection.execute(
             "SELECT id, chat_id, kind, payload, attempts, not_before, created_at FROM outbox"
-            " WHERE sent_at IS NULL AND failed_at IS NULL"
-            " AND (not_before IS NULL OR not_before <= ?)"
-            " ORDER BY id LIMIT ?",
-            (to_db_time(now), limit),
+            " WHERE sent_at IS NULL AND failed_at IS NULL " + condition,
+            params,
         ) as cursor:
             rows = await cursor.fetchall()
         return [

@@ -518,6 +518,16 @@ class FakeOutbox:
         ]
         return due[:limit]
 
+    async def postponed(self, now: datetime) -> Sequence[Notification]:
+        tables = self._uow.check("outbox.postponed")
+        return [
+            copy.deepcopy(r.notification)
+            for _, r in sorted(tables.outbox.items())
+            if r.state is OutboxState.PENDING
+            and r.notification.not_before is not None
+            and r.notification.not_before > now
+        ]
+
     # Every outcome counts as an attempt, as in storage/.
     async def mark_sent(
         self, notification_id: int, *, at: datetime, message_id: int | None

@@ -3,13 +3,16 @@ support chat's members change, who can read it is checked again."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ChatMemberUpdated, Message
 
 from bot.desk.service import OperatorDesk
 from bot.filters import Check
+from bot.i18n import t
 from core.restoration import RestorationService
 
 router = Router(name=__name__)
@@ -21,6 +24,11 @@ PRESENT = {"member", "administrator", "restricted"}
 async def added_to_group(event: ChatMemberUpdated, bot: Bot, desk: OperatorDesk) -> None:
     if event.new_chat_member.status in PRESENT and event.chat.id != desk.chat_id:
         log.warning("added to a group that is not the support chat; leaving it")
+        if event.chat.type != "channel":  # a channel's subscribers never asked for the bot
+            # One line for whoever added the bot, in their language, then it goes.
+            text = t("input.private_only", bot=f"@{(await bot.me()).username}")
+            with contextlib.suppress(TelegramAPIError):
+                await bot.send_message(event.chat.id, text)
         await bot.leave_chat(event.chat.id)
 
 

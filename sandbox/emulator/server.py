@@ -212,6 +212,17 @@ class Emulator:
         """The next ``times`` calls of ``method`` get their connection closed with no answer."""
         self.faults.add(method, Fault("drop"), times)
 
+    def timeout_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get no answer for ``seconds``, then their
+        connection is closed; Telegram did not act on them (the client's own timeout may end
+        the wait first)."""
+        self.faults.add(method, Fault("timeout", seconds=seconds), times)
+
+    def lose_answer_next(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are carried out, then their connection is
+        closed before the answer: the client sees a drop although Telegram did the work."""
+        self.faults.add(method, Fault("lose_answer"), times)
+
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are answered normally, ``seconds`` later
         (a slow network or a slow Telegram), so tests can act while the bot waits."""
@@ -259,9 +270,9 @@ class Emulator:
         params = Params(values, files)
         call = self._new_call(method, params)
         fault = self.faults.take(method)
-        if fault is not None and fault.kind == "delay":
+        if fault is not None and fault.kind in ("delay", "timeout"):
             await asyncio.sleep(fault.seconds)
-        elif fault is not None:
+        if fault is not None and fault.kind not in ("delay", "lose_answer"):
             return self._apply_fault(request, call, fault)
         limited = self.rate_limits.check(method, values) if self.rate_limits else None
         if limited is not None:
@@ -281,6 +292,8 @@ class Emulator:
             self._check_result(method, outcome)
         call.ok = True
         call.result = outcome
+        if fault is not None and fault.kind == "lose_answer":
+            return self._apply_fault(request, call, fault)
         self._record(call)
         body: dict[str, Any] = {"ok": True, "result": outcome}
         if description:
@@ -296,9 +309,13 @@ class Emulator:
     def _apply_fault(
         self, request: web.Request, call: RecordedCall, fault: Fault
     ) -> web.StreamResponse:
-        if fault.kind == "drop":
-            call.fault = "drop"
-            call.description = "connection dropped"
+        if fault.kind in ("drop", "timeout", "lose_answer"):
+            call.fault = fault.kind
+            call.description = {
+                "drop": "connection dropped",
+                "timeout": f"no answer for {fault.seconds:g} s, connection dropped",
+                "lose_answer": "done, then the connection dropped before the answer",
+            }[fault.kind]
             self._record(call)
             transport = request.transport
             if transport is not None:

@@ -345,3 +345,23 @@ async def test_a_unit_of_work_is_entered_once(uow_factory: UnitOfWorkFactory) ->
     with pytest.raises(RuntimeError):
         async with uow:
             pass
+
+
+async def test_outbox_postponed_rows_are_those_waiting_for_a_retry(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    notes = [Notification(chat_id=chat, kind=NotificationKind.STATUS_CHANGED) for chat in (1, 2, 3)]
+    async with uow_factory() as uow:
+        for note in notes:
+            await uow.outbox.add(note)
+        await uow.commit()
+    ids = [n.id for n in notes]
+    async with uow_factory() as uow:
+        await uow.outbox.postpone(ids[2], NOW + timedelta(seconds=30), "TelegramServerError")
+        await uow.outbox.postpone(ids[0], NOW + timedelta(seconds=10), "TelegramServerError")
+        await uow.commit()
+    async with uow_factory() as uow:
+        waiting = await uow.outbox.postponed(NOW)
+        assert [(n.id, n.chat_id, n.attempts) for n in waiting] == [(ids[0], 1, 1), (ids[2], 3, 1)]
+        assert [n.id for n in await uow.outbox.postponed(NOW + timedelta(seconds=10))] == ids[2:]
+        assert await outbox_ids(uow, NOW) == ids[1:2]

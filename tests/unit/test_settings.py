@@ -71,3 +71,12 @@ def test_web_port_is_a_tcp_port(port: object) -> None:
 
 def test_startup_retry_seconds_is_not_negative() -> None:
     assert "STARTUP_RETRY_SECONDS: " in error_line(startup_retry_seconds=-1)
+
+
+def test_flood_control_and_call_timeout_defaults_and_bounds() -> None:
+    s = settings()
+    assert (s.flood_limit, s.flood_period_seconds, s.telegram_timeout_seconds) == (20, 10.0, 60.0)
+    assert settings(flood_limit="0").flood_limit == 0  # off
+    assert error_line(flood_limit="-1").startswith("Invalid configuration: FLOOD_LIMIT: ")
+    assert "FLOOD_PERIOD_SECONDS: " in error_line(flood_period_seconds="0")
+    assert "TELEGRAM_TIMEOUT_SECONDS: " in error_line(telegram_timeout_seconds="0")

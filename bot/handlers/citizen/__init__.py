@@ -11,6 +11,7 @@ from bot.handlers.citizen import (
     delivery,
     fallback,
     forget,
+    guards,
     login,
     passport,
     reason,
@@ -25,10 +26,12 @@ def citizen_router() -> Router:
     router.callback_query.filter(Check(F.message.chat.type == "private"))
     # Order matters: commands (with /cancel first) win in every state; hints come last.
     router.include_routers(
+        guards.too_old,
         commands.router,
         forget.router,
         support.router,
-        consent.router,
+        consent.router,  # /start
+        guards.unknown_commands,
         login.router,
         reason.router,
         passport.router,
