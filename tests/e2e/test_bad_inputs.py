@@ -401,9 +401,9 @@ def special(
 
 @special("text_over_4096_at_address_arrives_in_parts", "address")
 async def _(b: Bench, c: Citizen) -> None:
+    first = (await c.user.messages())[-1]["message_id"]  # before: the bot answers at once
     parts = await c.user.send_text_in_parts("Москва, Тверская улица, дом 1. " * 170)
     assert len(parts) == 2  # a Telegram app splits it; each part is a message of its own
-    first = (await c.user.messages())[-1]["message_id"]
     await said(c, "invalid.text_too_long", max_len=300)
     await barrier(c)
     texts = bot_texts_since(await c.user.messages(), first)
