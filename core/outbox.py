@@ -36,7 +36,12 @@ class RetryPolicy:
 
 
 class OutboxDispatcher:
-    """Drains due rows in order. Safe to call often: a drain already running makes it a no-op."""
+    """Drains due rows in order. Safe to call often: a drain already running makes it a no-op.
+
+    It drains only the kinds it has senders for: each transport (Telegram, email) has its own
+    dispatcher and loop, so a mail server that hangs for its whole timeout never delays a
+    Telegram message.
+    """
 
     def __init__(
         self,
@@ -60,7 +65,7 @@ class OutboxDispatcher:
             return 0
         async with self._lock:
             async with self._uow_factory() as uow:
-                due = list(await uow.outbox.due(self._clock.now(), limit))
+                due = list(await uow.outbox.due(self._clock.now(), limit, self._senders.keys()))
             held: set[tuple[Audience, int]] = set()
             delivered = 0
             for notification in due:

@@ -16,7 +16,9 @@ from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from storage.database import Database
+from core.clock import SystemClock
+from core.ports import Clock
+from storage.database import Database, to_db_time
 
 
 def storage_key_id(key: StorageKey) -> str:
@@ -46,10 +48,10 @@ def _key_columns(key: StorageKey) -> tuple[object, ...]:
     )
 
 
+# updated_at: when the dialog last moved (an unfinished one is reminded a while later).
 _INSERT_KEY = (
-    "INSERT INTO fsm_state"
-    " (key, bot_id, chat_id, user_id, thread_id, business_connection_id, destiny, state, data)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO fsm_state (key, bot_id, chat_id, user_id, thread_id, business_connection_id,"
+    " destiny, state, data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 # A record with neither state nor data is the same as no record; dropping it keeps the table small.
@@ -64,9 +66,15 @@ class SqliteFsmStorage(BaseStorage):
     """
 
     def __init__(
-        self, db: Database, *, close_database: bool = False, cache_size: int = 50_000
+        self,
+        db: Database,
+        *,
+        close_database: bool = False,
+        cache_size: int = 50_000,
+        clock: Clock | None = None,
     ) -> None:
         self._db = db
+        self._clock = clock or SystemClock()
         self._close_database = close_database
         # key id -> (state, data as JSON text); the text doubles as a defensive copy.
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
@@ -107,8 +115,9 @@ class SqliteFsmStorage(BaseStorage):
             else:
                 async with self._db.acquire() as connection:
                     await connection.execute(
-                        f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state",
-                        (*_key_columns(key), value, "{}"),
+                        f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
+                        " updated_at = excluded.updated_at",
+                        (*_key_columns(key), value, "{}", self._stamp()),
                     )
         except BaseException:
             self._cache.pop(key_id, None)  # unknown outcome: read it again next time
@@ -138,6 +147,9 @@ class SqliteFsmStorage(BaseStorage):
         await self._write_data(key, current)
         return current.copy()
 
+    def _stamp(self) -> str:
+        return to_db_time(self._clock.now())
+
     async def close(self) -> None:
         if self._close_database:
             await self._db.close()
@@ -158,8 +170,9 @@ class SqliteFsmStorage(BaseStorage):
             # One statement autocommits atomically; the empty case also drops an empty record.
             async with self._db.transaction() if not data else self._db.acquire() as connection:
                 await connection.execute(
-                    f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET data = excluded.data",
-                    (*_key_columns(key), None, text),
+                    f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
+                    " updated_at = excluded.updated_at",
+                    (*_key_columns(key), None, text, self._stamp()),
                 )
                 if not data:
                     await connection.execute(_DROP_IF_EMPTY, (key_id,))

@@ -12,7 +12,9 @@ from storage.repositories import (
     SqliteApplicationRepository,
     SqliteAuditTrail,
     SqliteCitizenRepository,
+    SqliteEmailConfirmations,
     SqliteOutbox,
+    SqliteReminderStore,
 )
 from storage.support import SqliteConversations
 
@@ -29,6 +31,8 @@ class SqliteUnitOfWork:
     citizens: SqliteCitizenRepository
     outbox: SqliteOutbox
     conversations: SqliteConversations
+    reminders: SqliteReminderStore
+    emails: SqliteEmailConfirmations
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None) -> None:
         self._db = db
@@ -55,6 +59,8 @@ class SqliteUnitOfWork:
         self.citizens = SqliteCitizenRepository(connection)
         self.outbox = SqliteOutbox(connection, on_add=self._queue)
         self.conversations = SqliteConversations(connection)
+        self.reminders = SqliteReminderStore(connection)
+        self.emails = SqliteEmailConfirmations(connection)
         return self
 
     async def __aexit__(
