@@ -140,11 +140,14 @@ def languages() -> InlineKeyboardMarkup:
     )
 
 
-def profile() -> InlineKeyboardMarkup:
-    return inline(
-        [[_button("button.set_email", cb.Profile(action=cb.ProfileAction.SET_EMAIL))]],
-        operator=False,
-    )
+def profile(*, email: bool = True, confirmed: bool = False) -> InlineKeyboardMarkup:
+    """The email buttons only when email is configured (SMTP_URL)."""
+    rows = []
+    if email:
+        rows.append([_button("button.set_email", cb.Profile(action=cb.ProfileAction.SET_EMAIL))])
+        if confirmed:
+            rows.append([_button("email.button.remove", cb.Email(action=cb.EmailAction.REMOVE))])
+    return inline(rows, operator=False)
 
 
 def remove() -> ReplyKeyboardRemove:

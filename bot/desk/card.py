@@ -112,4 +112,9 @@ def keyboard(
                 else "desk.button.sent_by_post"
             )
             rows.append([_button(t, key, Desk(action=DeskAction.HANDED_OVER, **act))])
+        if status is ApplicationStatus.READY_FOR_PICKUP:
+            # The citizen collected it: the "your policy is waiting" reminders stop.
+            rows.append(
+                [_button(t, "desk.button.collected", Desk(action=DeskAction.COLLECTED, **act))]
+            )
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -9,10 +9,12 @@ from bot.handlers.citizen import (
     commands,
     consent,
     delivery,
+    email,
     fallback,
     login,
     passport,
     reason,
+    reminders,
     summary,
     support,
 )
@@ -25,6 +27,8 @@ def citizen_router() -> Router:
     # Order matters: commands (with /cancel first) win in every state; hints come last.
     router.include_routers(
         commands.router,
+        reminders.router,
+        email.router,
         support.router,
         consent.router,
         login.router,
