@@ -82,7 +82,8 @@ async def test_a_confirmed_address_gets_every_status_change_and_the_policy_pdf(
     assert c.t("next.done") in ready.text
     [pdf] = ready.attachments
     assert pdf.content_type == "application/pdf"
-    assert IVANOV.enp in "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    pages = PdfReader(io.BytesIO(pdf.data)).pages
+    assert IVANOV.enp in "".join(page.extract_text() for page in pages)
     subjects = [m.subject for m in mailbox.messages]
     for status in ("processing", "approved", "ready"):
         name = c.t(f"status.name.{status}")
