@@ -218,7 +218,7 @@ class ReminderService:
         if wait is None:
             return 0
         citizen = await self._reminded(uow, snapshot.user_id)
-        if citizen is None:
+        if citizen is None or not await self._still_waits(uow, wait):
             return 0
         record = await self._record(uow, snapshot.user_id, wait.topic, wait.subject)
         due = self._due(wait.topic, snapshot.updated_at, record)
@@ -244,6 +244,17 @@ class ReminderService:
         payload = {"application_id": application.id}
         await self._queue(uow, record, now, NotificationKind.REMINDER_PICKUP, payload)
         return 1
+
+    @staticmethod
+    async def _still_waits(uow: UnitOfWork, wait: DialogWait) -> bool:
+        """A new photo is wanted only while the application is still being checked."""
+        if wait.topic is not ReminderTopic.NEW_SCAN:
+            return True
+        application = await uow.applications.get(int(wait.subject))
+        return application is not None and application.status in (
+            ApplicationStatus.SUBMITTED,
+            ApplicationStatus.PROCESSING,
+        )
 
     def _due(self, topic: ReminderTopic, since: datetime, record: SentReminder) -> datetime | None:
         """When the next reminder for this reason is due (quiet hours aside), None if none is."""
@@ -311,7 +322,7 @@ class ReminderService:
             upcoming: list[Upcoming] = []
             for snapshot in await uow.reminders.dialogs(user_id=user_id):
                 wait = self._waits(snapshot.state, snapshot.data)
-                if wait is not None:
+                if wait is not None and await self._still_waits(uow, wait):
                     record = await self._record(uow, user_id, wait.topic, wait.subject)
                     due = self._due(wait.topic, snapshot.updated_at, record)
                     if due is not None:
