@@ -55,16 +55,18 @@ def dialog_waits(state: str, data: Mapping[str, object]) -> DialogWait | None:
 
 
 class ReminderSchedule:
-    """One APScheduler job, the tick, every REMINDER_TICK_SECONDS.
+    """One APScheduler job every REMINDER_TICK_SECONDS starts the tick in a task of our own.
 
-    A running tick finishes before stop() returns (APScheduler 3 does not wait for coroutine
-    jobs), so a shutdown never cuts a transaction; ticks never overlap.
+    APScheduler 3 cancels a running coroutine job when it shuts down; the job therefore only
+    starts the tick (and returns at once), and stop() waits for a tick in progress, so a
+    shutdown never cuts a transaction. Ticks never overlap.
     """
 
     def __init__(self, tick: Callable[[], Awaitable[object]], interval: float) -> None:
         self._tick = tick
         self._interval = interval
-        self._running = asyncio.Lock()
+        self._stopped = False
+        self._running: asyncio.Task[None] | None = None
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -72,33 +74,36 @@ class ReminderSchedule:
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
-            self._run,
+            self._fire,
             "interval",
             seconds=self._interval,
             id=JOB_ID,
             next_run_time=datetime.now(UTC),  # a first look at once: what was missed while down
             coalesce=True,
-            max_instances=2,  # a second start finds the lock held and returns (no warning)
+            max_instances=1,
             misfire_grace_time=None,
         )
         scheduler.start()
         self._scheduler = scheduler
 
-    async def _run(self) -> None:
-        if self._running.locked():
+    async def _fire(self) -> None:
+        if self._stopped or (self._running is not None and not self._running.done()):
             return
-        async with self._running:
-            try:
-                await self._tick()
-            except Exception:  # one failed tick must not end the schedule
-                log.exception("reminder tick failed; retrying at the next one")
+        self._running = asyncio.create_task(self._run(), name="reminder-tick")
+
+    async def _run(self) -> None:
+        try:
+            await self._tick()
+        except Exception:  # one failed tick must not end the schedule
+            log.exception("reminder tick failed; retrying at the next one")
 
     async def stop(self) -> None:
+        self._stopped = True
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        async with self._running:
-            pass  # a tick in progress has finished
+        if self._running is not None:
+            await self._running  # a tick in progress finishes its transaction
 
 
 def continue_keyboard(label: str) -> InlineKeyboardMarkup:
