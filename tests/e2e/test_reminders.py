@@ -71,6 +71,7 @@ async def test_quiet_hours_shift_a_reminder_to_nine_in_the_citizens_own_region(
     now = (await bot_now(client)).astimezone(novosibirsk)
     stop_at = datetime.combine(now.date() + DAY, datetime.min.time(), novosibirsk)
     await move_to(client, stop_at.replace(hour=23))  # both stop at 23:00 in Novosibirsk
+    await settle(bot, client)  # the bot follows the clock before the citizens start
     kozlov = await new_citizen(client, texts, user_id=7201)
     await kozlov.consent()
     await kozlov.login(KOZLOV)
