@@ -27,6 +27,7 @@ from bot.desk.digest import DigestSender
 from bot.desk.history import RecentChats, RecordBotMessages, RecordCitizenMessages
 from bot.desk.service import OperatorDesk
 from bot.dialogs.control import CitizenDialogs
+from bot.dialogs.drafts import StoredDialogs
 from bot.dialogs.flow import Dialog
 from bot.email import EmailNotices, SmtpMailer
 from bot.handlers import get_routers
@@ -53,6 +54,7 @@ from core.outbox import OutboxDispatcher, Sender
 from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
 from core.reminders import ReminderService
 from core.restoration import RestorationService
+from core.retention import DataRetention, RetentionPeriods
 from storage.database import Database
 from storage.fsm import SqliteFsmStorage
 from storage.health import SqliteHealthProbe
@@ -74,6 +76,7 @@ COMMANDS = (
     "operator",
     "lang",
     "cancel",
+    "forget_me",
 )
 DESK_COMMANDS = ("templates", "release", "digest")
 
@@ -91,6 +94,7 @@ class Runtime:
     uow_factory: SqliteUnitOfWorkFactory
     restoration: RestorationService
     fsm_storage: BaseStorage
+    retention: DataRetention
     database: Database | None = None
 
     async def close(self) -> None:
@@ -115,10 +119,12 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     await vault.encrypt_stale_files()
     database = await Database.open(settings.database_path)
     uow_factory = SqliteUnitOfWorkFactory(database)
+    fsm_storage = SqliteFsmStorage(database, clock=clock)
     restoration = RestorationService(
         uow_factory=uow_factory,
         register=register,
         clock=clock,
+        vault=vault,
         desk_enabled=settings.support_chat_id is not None,
         email_enabled=settings.email_enabled,
         service_level=settings.service_level,
@@ -130,6 +136,19 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
             pickup_delay=settings.timing("pickup"),
         ),
     )
+    retention = DataRetention(
+        uow_factory=uow_factory,
+        restoration=restoration,
+        vault=vault,
+        dialogs=StoredDialogs(fsm_storage),
+        clock=clock,
+        periods=RetentionPeriods(
+            draft=timedelta(days=settings.draft_retention_days),
+            application=timedelta(days=settings.application_retention_days),
+            file_grace=timedelta(seconds=settings.orphan_file_grace_seconds),
+        ),
+        freed_space=database,
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -139,7 +158,8 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         vault=vault,
         uow_factory=uow_factory,
         restoration=restoration,
-        fsm_storage=SqliteFsmStorage(database, clock=clock),
+        fsm_storage=fsm_storage,
+        retention=retention,
         database=database,
     )
 
@@ -173,6 +193,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         delivery=delivery,
         texts=runtime.texts,
         uow_factory=runtime.uow_factory,
+        restoration=runtime.restoration,
     )
     support = SupportDesk(
         uow_factory=runtime.uow_factory,
@@ -244,6 +265,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         NotificationKind.REMINDER_DIALOG: reminder_notices.dialog,
         NotificationKind.REMINDER_PICKUP: reminder_notices.pickup,
         NotificationKind.DESK_DIGEST: digest.send,
+        NotificationKind.DESK_ERASED: desk.send_erased,
     }
     retention = timedelta(days=settings.outbox_retention_days)
     outbox = OutboxDispatcher(
@@ -289,6 +311,8 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         offices=runtime.offices,
         vault=runtime.vault,
         restoration=runtime.restoration,
+        retention=runtime.retention,
+        recent=recent,
         delivery=delivery,
         policy_sender=policy_sender,
         scan_checker=ScanChecker(limit=2),  # each check may decode ~200 MB
@@ -318,6 +342,10 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         sender,
         email_sender,
         PeriodicTask("outbox-payloads", outbox.clear_old_payloads, interval=3600),
+        PeriodicTask(
+            "retention", runtime.retention.sweep, interval=settings.retention_sweep_seconds
+        ),
+        *((desk.readers_check,) if desk.enabled else ()),
     )
     schedule = ReminderSchedule(reminders.tick, settings.reminder_tick_seconds)
 

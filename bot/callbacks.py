@@ -67,6 +67,18 @@ class Profile(CallbackData, prefix="pf"):
     action: ProfileAction
 
 
+class ForgetAction(StrEnum):
+    ASK = "ask"
+    CONFIRM = "yes"
+    CANCEL = "no"
+
+
+class Forget(CallbackData, prefix="fg"):
+    """Withdraw consent and erase one's data (/forget_me, or from /profile)."""
+
+    action: ForgetAction
+
+
 class AskOperator(CallbackData, prefix="op"):
     """ "Contact an operator", offered at every step of the dialog."""
 

@@ -78,6 +78,20 @@ class Settings(BaseSettings):
     payment_provider_token: SecretStr | None = None
     payment_currency: str = "RUB"
 
+    # Personal data (152-FZ; README, "Personal data"): how long each kind is kept.
+    # A dialog untouched this long is deleted, with its answers and a scan never submitted.
+    draft_retention_days: float = Field(default=7.0, ge=0)
+    # A finished application keeps the person's data this long (3 years), then only its
+    # number, statuses and dates.
+    application_retention_days: float = Field(default=1095.0, ge=0)
+    # How often the retention sweep runs (abandoned dialogs, stray files, expired records).
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+    # A stored file no record refers to, or a temporary file, is deleted once this old
+    # (a younger one may belong to an upload still being saved).
+    orphan_file_grace_seconds: float = Field(default=3600.0, ge=0)
+    # After the third passport number that does not match the register, the step is locked.
+    passport_lock_minutes: float = Field(default=60.0, ge=0)
+
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8080, ge=1, le=65535)
 
@@ -270,6 +284,10 @@ class Settings(BaseSettings):
     @property
     def paper_fee_kopecks(self) -> int:
         return int(self.paper_fee_rub * 100)
+
+    @property
+    def passport_lock(self) -> timedelta:
+        return timedelta(minutes=self.passport_lock_minutes)
 
     def timing(self, name: str) -> timedelta:
         return timedelta(seconds=float(getattr(self, f"{name}_delay_seconds")))

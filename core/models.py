@@ -35,6 +35,7 @@ class ApplicationStatus(StrEnum):
     READY_FOR_PICKUP = "ready_for_pickup"  # Готово к получению
     SENT_BY_POST = "sent_by_post"  # Отправлено почтой
     COLLECTED = "collected"  # Выдано: an operator handed the paper copy over at the office
+    WITHDRAWN = "withdrawn"  # Отозвано: the citizen withdrew consent before it was finished
 
     @property
     def is_final(self) -> bool:
@@ -50,6 +51,7 @@ FINAL_STATUSES = frozenset(
         ApplicationStatus.READY_FOR_PICKUP,
         ApplicationStatus.SENT_BY_POST,
         ApplicationStatus.COLLECTED,
+        ApplicationStatus.WITHDRAWN,
     }
 )
 
@@ -123,6 +125,25 @@ class StoredFile:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class VaultEntry:
+    """A file found in the vault: a stored file, or a temporary one an interrupted write left."""
+
+    name: str
+    modified_at: datetime
+    temporary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DialogRecord:
+    """A citizen's dialog as stored: whose it is, the scan it refers to, when it was written."""
+
+    key: str  # the storage's own key of the record
+    user_id: int
+    updated_at: datetime
+    scan_name: str | None = None
+
+
 @dataclass(slots=True)
 class Citizen:
     user_id: int  # Telegram user id; a private chat has the same id
@@ -186,6 +207,10 @@ class Application:
     next_action_at: datetime | None = None  # when the background processor acts next
     policy_file_id: str | None = None  # Telegram file_id of the delivered PDF, for /policy
     operator_id: int | None = None
+    scan_destroyed_at: datetime | None = None  # the scan is deleted once the status is final
+    # Set when everything identifying the person was removed (retention period, or consent
+    # withdrawn); number, statuses and dates stay for the audit trail.
+    anonymised_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +248,9 @@ class NotificationKind(StrEnum):
     DESK_DIGEST = "desk_digest"  # chat_id: the support chat; payload: thread_id (optional)
     EMAIL_STATUS = "email_status"  # payload: application_id, status
     EMAIL_CODE = "email_code"  # the confirmation code of the address being set
+    # A citizen withdrew consent: their topic goes, operators are told. chat_id is 0 (the
+    # citizen is no longer named); payload: thread_id, card_message_id, withdrawn (ids).
+    DESK_ERASED = "desk_erased"
 
     @property
     def audience(self) -> Audience:
@@ -279,3 +307,34 @@ class Notification:
     attempts: int = 0
     not_before: datetime | None = None
     created_at: datetime | None = None
+
+
+class DestroyedData(StrEnum):
+    """What a destruction record is about (152-FZ: destruction is recorded)."""
+
+    SCAN = "scan"  # an application's passport scan
+    DIALOG = "dialog"  # a dialog's answers, and its scan when never submitted
+    ORPHAN_FILE = "orphan_file"  # a stored file no record referred to
+    TEMPORARY_FILE = "temporary_file"  # a part-written file of an interrupted upload
+    APPLICATION_PERSON = "application_person"  # an application's data about the person
+    CITIZEN = "citizen"  # a citizen's profile, conversation and notifications
+
+
+class DestructionReason(StrEnum):
+    FINAL_STATUS = "final_status"  # the check is over
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # /forget_me
+    RETENTION_PERIOD = "retention_period"  # kept as long as configured
+    ABANDONED = "abandoned"  # a dialog left untouched
+    UNREFERENCED = "unreferenced"  # nothing refers to it (e.g. a crash between two writes)
+
+
+@dataclass(frozen=True, slots=True)
+class Destruction:
+    """One row of the destruction log. Never names the person: at most an application id,
+    whose record is anonymised by then or about to be."""
+
+    what: DestroyedData
+    reason: DestructionReason
+    at: datetime
+    application_id: int | None = None
+    count: int = 1

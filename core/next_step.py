@@ -65,7 +65,7 @@ def next_step(
             return NextStep(NextStepKind.COLLECT)
         case _S.SENT_BY_POST:
             return NextStep(NextStepKind.IN_POST)
-        case _S.REJECTED:
+        case _S.REJECTED | _S.WITHDRAWN:
             return NextStep(NextStepKind.REJECTED)
         case _:
             return NextStep(NextStepKind.DONE)

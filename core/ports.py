@@ -12,6 +12,8 @@ from core.models import (
     ApplicationDraft,
     ApplicationStatus,
     Citizen,
+    Destruction,
+    DialogRecord,
     DialogSnapshot,
     InsuredPerson,
     Notification,
@@ -21,6 +23,7 @@ from core.models import (
     SentReminder,
     StatusChange,
     StoredFile,
+    VaultEntry,
 )
 from core.support import Conversation, Conversations
 
@@ -56,7 +59,43 @@ class FileVault(Protocol):
 
     async def get(self, name: str) -> bytes: ...
 
-    async def delete(self, name: str) -> None: ...
+    async def delete(self, name: str) -> None:
+        """Remove a stored file, or a temporary file listed by inventory(); a missing one is
+        not an error (destruction may be repeated after a crash)."""
+        ...
+
+    async def inventory(self) -> Sequence[VaultEntry]:
+        """Every file in the vault, temporary files of interrupted writes included."""
+        ...
+
+
+class DialogDrafts(Protocol):
+    """The citizens' dialogs in progress (answers and a scan not yet submitted), as the
+    retention rules see them. Implemented over the bot's dialog storage."""
+
+    async def idle(self, since_before: datetime) -> Sequence[DialogRecord]:
+        """Dialogs last written before then."""
+        ...
+
+    async def discard(self, record: DialogRecord) -> bool:
+        """Delete the dialog unless it was written after the record was read; True if deleted."""
+        ...
+
+    async def scan_names(self) -> set[str]:
+        """Names of the stored scans any dialog refers to."""
+        ...
+
+    async def erase_user(self, user_id: int) -> Sequence[DialogRecord]:
+        """Delete every dialog of the person; returns what was deleted."""
+        ...
+
+
+class FreedSpace(Protocol):
+    """What deleted records leave behind on disk."""
+
+    async def wipe(self) -> None:
+        """Overwrite it, so erased personal data cannot be read back from the files."""
+        ...
 
 
 class ApplicationRepository(Protocol):
@@ -83,6 +122,27 @@ class ApplicationRepository(Protocol):
         """Applications whose next_action_at has come, oldest first (next_action_at, then id)."""
         ...
 
+    async def finished_with_scan(self, limit: int) -> Sequence[Application]:
+        """Applications in a final status that still hold a scan (written before the scan was
+        destroyed with the final status), by id."""
+        ...
+
+    async def expired(self, updated_before: datetime, limit: int) -> Sequence[Application]:
+        """Applications in a final status, last changed before then, not yet anonymised; by id."""
+        ...
+
+    async def scan_names(self) -> set[str]:
+        """Names of the stored scans applications refer to."""
+        ...
+
+    async def anonymise(
+        self, application_id: int, *, at: datetime, keep_reasons: Collection[str]
+    ) -> None:
+        """Remove the person: owner and chat (0), ЕНП, passport, address, postcode, the reason
+        text, the scan reference, the policy's file id, and a rejection reason that is not one of
+        keep_reasons (an operator's words may name the person). Status and dates stay."""
+        ...
+
 
 class AuditTrail(Protocol):
     async def record(self, change: StatusChange) -> None: ...
@@ -91,11 +151,30 @@ class AuditTrail(Protocol):
         """In the order recorded."""
         ...
 
+    async def anonymise(self, application_id: int, *, keep_reasons: Collection[str]) -> None:
+        """The application's rows keep statuses and dates; "citizen:<id>" becomes "citizen",
+        and a reason not in keep_reasons becomes "redacted"."""
+        ...
+
+
+class DestructionLog(Protocol):
+    """152-FZ: a destruction of personal data is recorded."""
+
+    async def record(self, destruction: Destruction) -> None: ...
+
+    async def history(self) -> Sequence[Destruction]:
+        """In the order recorded."""
+        ...
+
 
 class CitizenRepository(Protocol):
     async def get(self, user_id: int) -> Citizen | None: ...
 
     async def save(self, citizen: Citizen) -> None: ...
+
+    async def delete(self, user_id: int) -> bool:
+        """True when there was a profile to delete."""
+        ...
 
 
 class Outbox(Protocol):
@@ -126,6 +205,10 @@ class Outbox(Protocol):
 
     async def clear_payloads(self, done_before: datetime) -> int:
         """Empty the payloads of rows sent or given up before then; returns how many."""
+        ...
+
+    async def delete_for_chat(self, chat_id: int) -> int:
+        """Delete every row of a chat (both audiences), whatever its state; returns how many."""
         ...
 
 
@@ -159,6 +242,10 @@ class ReminderStore(Protocol):
         """Insert or replace by (user_id, topic, subject)."""
         ...
 
+    async def erase(self, user_id: int) -> int:
+        """Forget every reminder sent to a citizen (they withdrew consent); returns how many."""
+        ...
+
     async def last_digest_day(self) -> date | None: ...
 
     async def record_digest(self, day: date, at: datetime) -> None: ...
@@ -188,6 +275,7 @@ class UnitOfWork(Protocol):
     conversations: Conversations
     reminders: ReminderStore
     emails: EmailConfirmations
+    destructions: DestructionLog
 
     async def __aenter__(self) -> Self: ...
 

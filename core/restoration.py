@@ -16,6 +16,9 @@ from core.models import (
     ApplicationStatus,
     Citizen,
     DeliveryMethod,
+    DestroyedData,
+    Destruction,
+    DestructionReason,
     InsuredPerson,
     Notification,
     NotificationKind,
@@ -23,7 +26,7 @@ from core.models import (
     StoredFile,
 )
 from core.next_step import NextStep, next_step
-from core.ports import Clock, RegisterLookup, UnitOfWork, UnitOfWorkFactory
+from core.ports import Clock, FileVault, RegisterLookup, UnitOfWork, UnitOfWorkFactory
 from core.workflow import SYSTEM_ACTOR, apply_transition, citizen_actor, operator_actor
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,7 @@ class RestorationService:
         desk_enabled: bool = False,
         email_enabled: bool = False,
         service_level: timedelta = timedelta(hours=72),
+        vault: FileVault | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._register = register
@@ -83,6 +87,9 @@ class RestorationService:
         self._desk_enabled = desk_enabled  # automatic rejections call the operators
         self._email_enabled = email_enabled  # SMTP is configured: confirmed addresses get news
         self._service_level = service_level  # the longest an application should take
+        # Where scans are deleted once the status is final; without one (tests), the retention
+        # sweep deletes the files no record refers to.
+        self._vault = vault
 
     # --- commands -------------------------------------------------------------------------
 
@@ -139,11 +146,12 @@ class RestorationService:
         """
         async with self._uow_factory() as uow:
             application = await self._owned(uow, application_id, owner)
-            await self._change(
+            destroyed = await self._change(
                 uow, application, target, actor=actor, reason=reason, next_action_at=next_action_at
             )
             await uow.commit()
-            return application
+        await self.destroy_files(destroyed)
+        return application
 
     async def approve(self, application_id: int, *, owner: int, operator_id: int) -> Application:
         """An operator approves: a new application goes through "processing" to "approved" in
@@ -183,9 +191,10 @@ class RestorationService:
             if not policy.handed_over_by_operator:
                 raise IllegalTransition(application.status, policy.outcome)
             actor = operator_actor(operator_id)
-            await self._change(uow, application, policy.outcome, actor=actor)
+            destroyed = await self._change(uow, application, policy.outcome, actor=actor)
             await uow.commit()
-            return application
+        await self.destroy_files(destroyed)
+        return application
 
     async def mark_collected(
         self, application_id: int, *, owner: int, operator_id: int
@@ -251,16 +260,41 @@ class RestorationService:
         self, application_id: int, scan: StoredFile, *, user_id: int
     ) -> StoredFile | None:
         """Attach a new passport scan (an operator asked for one); returns the old one so the
-        caller can destroy it: only the scan the check needs is kept (152-FZ)."""
+        caller can destroy it: only the scan the check needs is kept (152-FZ). An application
+        finished meanwhile needs none: the new scan itself is returned, to destroy."""
         async with self._uow_factory() as uow:
             application = await uow.applications.get(application_id)
             if application is None or application.user_id != user_id:
                 raise ApplicationNotFound(application_id)
+            if application.status.is_final:
+                return scan
             old, application.scan = application.scan, scan
             application.updated_at = self._clock.now()
             await uow.applications.update(application)
             await uow.commit()
         return old
+
+    async def change_in(
+        self,
+        uow: UnitOfWork,
+        application: Application,
+        target: ApplicationStatus,
+        *,
+        actor: str,
+        reason: str | None = None,
+    ) -> StoredFile | None:
+        """The workflow step inside the caller's unit of work (e.g. withdrawing applications
+        while erasing a citizen's data); returns the scan to destroy once it commits."""
+        return await self._change(uow, application, target, actor=actor, reason=reason)
+
+    async def destroy_files(self, *scans: StoredFile | None) -> None:
+        """Delete scans whose records were committed without them. A crash before this leaves
+        only files no record refers to, which the retention sweep deletes."""
+        if self._vault is None:
+            return
+        for scan in scans:
+            if scan is not None:
+                await self._vault.delete(scan.name)
 
     async def save_citizen(self, citizen: Citizen) -> None:
         async with self._uow_factory() as uow:
@@ -351,11 +385,27 @@ class RestorationService:
         reason: str | None = None,
         next_action_at: datetime | None = None,
         at: datetime | None = None,
-    ) -> None:
+    ) -> StoredFile | None:
+        """Returns the scan the change destroyed: its file goes once the transaction commits."""
         now = at or self._clock.now()
         change = apply_transition(application, target, actor=actor, at=now, reason=reason)
         # A final status has nothing left to do automatically.
         application.next_action_at = None if target.is_final else next_action_at
+        destroyed = None
+        if target.is_final and application.scan is not None:
+            # The check is over: the scan is kept no longer (152-FZ), and that is recorded.
+            destroyed, application.scan = application.scan, None
+            application.scan_destroyed_at = now
+            await uow.destructions.record(
+                Destruction(
+                    what=DestroyedData.SCAN,
+                    reason=DestructionReason.CONSENT_WITHDRAWN
+                    if target is _S.WITHDRAWN
+                    else DestructionReason.FINAL_STATUS,
+                    at=now,
+                    application_id=application.id,
+                )
+            )
         await uow.applications.update(application)
         await uow.audit.record(change)
         # Ids and codes only: the sender reads the rest from the records when it sends.
@@ -379,6 +429,7 @@ class RestorationService:
                 uow, application.user_id, name="", reason="desk.reason.rejected", now=now
             )
         await self._follow_on_desk(uow, application.user_id)
+        return destroyed
 
     def _citizen_row(
         self, application: Application, kind: NotificationKind, **payload: object
@@ -418,7 +469,7 @@ class RestorationService:
                     await uow.applications.update(application)
                     await uow.commit()
                     return False
-            await self._change(
+            destroyed = await self._change(
                 uow,
                 application,
                 target,
@@ -427,7 +478,8 @@ class RestorationService:
                 next_action_at=self.scheduled_after(target, application.delivery),
             )
             await uow.commit()
-            return True
+        await self.destroy_files(destroyed)
+        return True
 
     async def _check_against_register(
         self, uow: UnitOfWork, application: Application

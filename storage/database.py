@@ -98,6 +98,9 @@ class Database:
             await connection.execute("PRAGMA foreign_keys=ON")
             # NORMAL is durable in WAL mode except for the last commits on power loss.
             await connection.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows are overwritten with zeros, not left readable in free space (152-FZ:
+            # erased personal data must not be recoverable from the file).
+            await connection.execute("PRAGMA secure_delete=ON")
             database = cls(connection, path)
             await database.migrate(load_migrations() if migrations is None else migrations)
         except BaseException:
@@ -141,6 +144,13 @@ class Database:
                 await rollback_quietly(connection)
                 raise
             await connection.execute("COMMIT")
+
+    async def wipe(self) -> None:
+        """After an erasure: copy the write-ahead log into the database and truncate it, so
+        page images written before the deletion do not stay in the -wal file (core.ports.
+        FreedSpace; the database's own free space is zeroed by secure_delete)."""
+        async with self.acquire() as connection:
+            await connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def schema_version(self) -> int:
         async with self.acquire() as connection:

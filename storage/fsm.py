@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from core.clock import SystemClock
 from core.ports import Clock
-from storage.database import Database, to_db_time
+from storage.database import Database, from_db_time, to_db_time
 
 
 def storage_key_id(key: StorageKey) -> str:
@@ -48,11 +49,24 @@ def _key_columns(key: StorageKey) -> tuple[object, ...]:
     )
 
 
-# updated_at: when the dialog last moved (an unfinished one is reminded a while later).
+# The write's time: the injected clock's, else SQLite's (same fixed-width UTC text).
+_STAMP = "COALESCE(?, strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now'))"
 _INSERT_KEY = (
     "INSERT INTO fsm_state (key, bot_id, chat_id, user_id, thread_id, business_connection_id,"
-    " destiny, state, data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f" destiny, state, data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {_STAMP})"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class FsmRecord:
+    """A stored record as it is, for retention (storage/fsm.py knows nothing of its data)."""
+
+    key: str
+    user_id: int
+    chat_id: int
+    data: dict[str, Any]
+    updated_at: datetime
+
 
 # A record with neither state nor data is the same as no record; dropping it keeps the table small.
 _DROP_IF_EMPTY = "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data = '{}'"
@@ -74,7 +88,7 @@ class SqliteFsmStorage(BaseStorage):
         clock: Clock | None = None,
     ) -> None:
         self._db = db
-        self._clock = clock or SystemClock()
+        self._clock = clock  # stamps each write (retention deletes dialogs left untouched)
         self._close_database = close_database
         # key id -> (state, data as JSON text); the text doubles as a defensive copy.
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
@@ -109,7 +123,8 @@ class SqliteFsmStorage(BaseStorage):
             if value is None:
                 async with self._db.transaction() as connection:
                     await connection.execute(
-                        "UPDATE fsm_state SET state = NULL WHERE key = ?", (key_id,)
+                        f"UPDATE fsm_state SET state = NULL, updated_at = {_STAMP} WHERE key = ?",
+                        (self._now(), key_id),
                     )
                     await connection.execute(_DROP_IF_EMPTY, (key_id,))
             else:
@@ -117,7 +132,7 @@ class SqliteFsmStorage(BaseStorage):
                     await connection.execute(
                         f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
                         " updated_at = excluded.updated_at",
-                        (*_key_columns(key), value, "{}", self._stamp()),
+                        (*_key_columns(key), value, "{}", self._now()),
                     )
         except BaseException:
             self._cache.pop(key_id, None)  # unknown outcome: read it again next time
@@ -147,9 +162,6 @@ class SqliteFsmStorage(BaseStorage):
         await self._write_data(key, current)
         return current.copy()
 
-    def _stamp(self) -> str:
-        return to_db_time(self._clock.now())
-
     async def close(self) -> None:
         if self._close_database:
             await self._db.close()
@@ -160,6 +172,58 @@ class SqliteFsmStorage(BaseStorage):
             cursor = await connection.execute("DELETE FROM fsm_state WHERE user_id = ?", (user_id,))
         self._cache.clear()  # rare: simpler than finding that user's keys
         return cursor.rowcount
+
+    # --- for retention (bot/dialogs/drafts.py reads the data) --------------------------------
+
+    async def records_of_user(self, user_id: int) -> list[FsmRecord]:
+        return await self._records("user_id = ?", (user_id,))
+
+    async def idle_records(self, written_before: datetime) -> list[FsmRecord]:
+        """Records last written before then (a record from before stamping counts as new)."""
+        return await self._records("updated_at < ?", (to_db_time(written_before),))
+
+    async def delete_if_unchanged(self, key: str, updated_at: datetime) -> bool:
+        """Delete a record unless it was written after `updated_at` (when it was read)."""
+        async with self._db.acquire() as connection:
+            cursor = await connection.execute(
+                "DELETE FROM fsm_state WHERE key = ? AND updated_at = ?",
+                (key, to_db_time(updated_at)),
+            )
+        self._cache.pop(key, None)
+        return cursor.rowcount > 0
+
+    async def data_values(self, field: str) -> set[str]:
+        """Every distinct non-empty text value of one top-level field of the data."""
+        async with self._db.acquire() as connection:
+            rows = await connection.execute_fetchall(
+                "SELECT DISTINCT json_extract(data, ?) FROM fsm_state"
+                " WHERE json_type(data, ?) = 'text'",
+                (f"$.{field}", f"$.{field}"),
+            )
+        return {str(row[0]) for row in rows if row[0]}
+
+    async def _records(self, where: str, params: tuple[object, ...]) -> list[FsmRecord]:
+        async with self._db.acquire() as connection:
+            rows = await connection.execute_fetchall(
+                f"SELECT key, user_id, chat_id, data, updated_at FROM fsm_state WHERE {where}",
+                params,
+            )
+        records = []
+        for key, user_id, chat_id, data_text, updated_at in rows:
+            data = json.loads(data_text)
+            records.append(
+                FsmRecord(
+                    key=key,
+                    user_id=user_id,
+                    chat_id=chat_id,
+                    data=data if isinstance(data, dict) else {},
+                    updated_at=from_db_time(updated_at),
+                )
+            )
+        return records
+
+    def _now(self) -> str | None:
+        return to_db_time(self._clock.now()) if self._clock is not None else None
 
     async def _write_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         key_id = storage_key_id(key)
@@ -172,7 +236,7 @@ class SqliteFsmStorage(BaseStorage):
                 await connection.execute(
                     f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
                     " updated_at = excluded.updated_at",
-                    (*_key_columns(key), None, text, self._stamp()),
+                    (*_key_columns(key), None, text, self._now()),
                 )
                 if not data:
                     await connection.execute(_DROP_IF_EMPTY, (key_id,))

@@ -18,6 +18,9 @@ from core.models import (
     ApplicationStatus,
     Citizen,
     DeliveryMethod,
+    DestroyedData,
+    Destruction,
+    DestructionReason,
     DialogSnapshot,
     LossReason,
     Notification,
@@ -47,8 +50,12 @@ _APPLICATION_COLUMNS = (
     "id, number, user_id, chat_id, enp, loss_reason, loss_reason_text, passport_series,"
     " passport_number, scan_name, scan_sha256, scan_size, delivery, postcode, address, office_id,"
     " locale, status, created_at, updated_at, idempotency_key, fee_paid_kopecks,"
-    " rejection_reason, next_action_at, policy_file_id, operator_id"
+    " rejection_reason, next_action_at, policy_file_id, operator_id, scan_destroyed_at,"
+    " anonymised_at"
 )
+_FINAL = tuple(status.value for status in ApplicationStatus if status.is_final)
+_FINAL_PLACEHOLDERS = ", ".join("?" for _ in _FINAL)
+REDACTED = "redacted"  # what an anonymised record says instead of words that may name the person
 
 
 def _application_from_row(row: sqlite3.Row) -> Application:
@@ -81,6 +88,8 @@ def _application_from_row(row: sqlite3.Row) -> Application:
         next_action_at=from_db_time_or_none(row["next_action_at"]),
         policy_file_id=row["policy_file_id"],
         operator_id=row["operator_id"],
+        scan_destroyed_at=from_db_time_or_none(row["scan_destroyed_at"]),
+        anonymised_at=from_db_time_or_none(row["anonymised_at"]),
     )
 
 
@@ -193,7 +202,7 @@ class SqliteApplicationRepository:
             " passport_series = ?, passport_number = ?, scan_name = ?, scan_sha256 = ?,"
             " scan_size = ?, delivery = ?, postcode = ?, address = ?, office_id = ?, locale = ?,"
             " status = ?, updated_at = ?, fee_paid_kopecks = ?, rejection_reason = ?,"
-            " next_action_at = ?, policy_file_id = ?, operator_id = ?"
+            " next_action_at = ?, policy_file_id = ?, operator_id = ?, scan_destroyed_at = ?"
             " WHERE id = ?",
             (
                 application.chat_id,
@@ -217,6 +226,7 @@ class SqliteApplicationRepository:
                 to_db_time_or_none(application.next_action_at),
                 application.policy_file_id,
                 application.operator_id,
+                to_db_time_or_none(application.scan_destroyed_at),
                 application.id,
             ),
         )
@@ -232,6 +242,47 @@ class SqliteApplicationRepository:
         ) as cursor:
             rows = await cursor.fetchall()
         return [_application_from_row(row) for row in rows]
+
+    async def _many(self, where: str, params: tuple[object, ...]) -> list[Application]:
+        async with self._connection.execute(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE {where}", params
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_application_from_row(row) for row in rows]
+
+    async def finished_with_scan(self, limit: int) -> Sequence[Application]:
+        return await self._many(
+            f"status IN ({_FINAL_PLACEHOLDERS}) AND scan_name IS NOT NULL ORDER BY id LIMIT ?",
+            (*_FINAL, limit),
+        )
+
+    async def expired(self, updated_before: datetime, limit: int) -> Sequence[Application]:
+        return await self._many(
+            f"anonymised_at IS NULL AND updated_at < ? AND status IN ({_FINAL_PLACEHOLDERS})"
+            " ORDER BY id LIMIT ?",
+            (to_db_time(updated_before), *_FINAL, limit),
+        )
+
+    async def scan_names(self) -> set[str]:
+        async with self._connection.execute(
+            "SELECT scan_name FROM applications WHERE scan_name IS NOT NULL"
+        ) as cursor:
+            return {row[0] for row in await cursor.fetchall()}
+
+    async def anonymise(
+        self, application_id: int, *, at: datetime, keep_reasons: Collection[str]
+    ) -> None:
+        cursor = await self._connection.execute(
+            "UPDATE applications SET user_id = 0, chat_id = 0, enp = '', passport_series = '',"
+            " passport_number = '', loss_reason_text = NULL, postcode = NULL, address = NULL,"
+            " scan_name = NULL, scan_sha256 = NULL, scan_size = NULL, policy_file_id = NULL,"
+            " rejection_reason = CASE WHEN rejection_reason IS NULL"
+            " OR rejection_reason IN (SELECT value FROM json_each(?)) THEN rejection_reason"
+            " ELSE ? END, anonymised_at = ? WHERE id = ?",
+            (json.dumps(sorted(keep_reasons)), REDACTED, to_db_time(at), application_id),
+        )
+        if cursor.rowcount == 0:
+            raise ApplicationNotFound(application_id)
 
 
 class SqliteAuditTrail:
@@ -267,6 +318,50 @@ class SqliteAuditTrail:
                 at=from_db_time(row["at"]),
                 actor=row["actor"],
                 reason=row["reason"],
+            )
+            for row in rows
+        ]
+
+    async def anonymise(self, application_id: int, *, keep_reasons: Collection[str]) -> None:
+        await self._connection.execute(
+            "UPDATE status_changes SET"
+            " actor = CASE WHEN actor LIKE 'citizen:%' THEN 'citizen' ELSE actor END,"
+            " reason = CASE WHEN reason IS NULL"
+            " OR reason IN (SELECT value FROM json_each(?)) THEN reason ELSE ? END"
+            " WHERE application_id = ?",
+            (json.dumps(sorted(keep_reasons)), REDACTED, application_id),
+        )
+
+
+class SqliteDestructionLog:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def record(self, destruction: Destruction) -> None:
+        await self._connection.execute(
+            "INSERT INTO destructions (at, what, reason, application_id, count)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                to_db_time(destruction.at),
+                destruction.what.value,
+                destruction.reason.value,
+                destruction.application_id,
+                destruction.count,
+            ),
+        )
+
+    async def history(self) -> Sequence[Destruction]:
+        async with self._connection.execute(
+            "SELECT at, what, reason, application_id, count FROM destructions ORDER BY id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            Destruction(
+                what=DestroyedData(row["what"]),
+                reason=DestructionReason(row["reason"]),
+                at=from_db_time(row["at"]),
+                application_id=row["application_id"],
+                count=row["count"],
             )
             for row in rows
         ]
@@ -318,6 +413,12 @@ class SqliteCitizenRepository:
                 to_db_time_or_none(citizen.email_confirmed_at),
             ),
         )
+
+    async def delete(self, user_id: int) -> bool:
+        cursor = await self._connection.execute(
+            "DELETE FROM citizens WHERE user_id = ?", (user_id,)
+        )
+        return cursor.rowcount > 0
 
 
 class SqliteOutbox:
@@ -401,6 +502,10 @@ class SqliteOutbox:
             " AND (sent_at <= ? OR failed_at <= ?)",
             (to_db_time(done_before), to_db_time(done_before)),
         )
+        return cursor.rowcount
+
+    async def delete_for_chat(self, chat_id: int) -> int:
+        cursor = await self._connection.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
         return cursor.rowcount
 
 
@@ -510,6 +615,12 @@ class SqliteReminderStore:
                 to_db_time_or_none(reminder.last_sent_at),
             ),
         )
+
+    async def erase(self, user_id: int) -> int:
+        cursor = await self._connection.execute(
+            "DELETE FROM reminders_sent WHERE user_id = ?", (user_id,)
+        )
+        return cursor.rowcount
 
     async def last_digest_day(self) -> date | None:
         async with self._connection.execute("SELECT MAX(day) FROM digests") as cursor:

@@ -12,6 +12,7 @@ from storage.repositories import (
     SqliteApplicationRepository,
     SqliteAuditTrail,
     SqliteCitizenRepository,
+    SqliteDestructionLog,
     SqliteEmailConfirmations,
     SqliteOutbox,
     SqliteReminderStore,
@@ -33,6 +34,7 @@ class SqliteUnitOfWork:
     conversations: SqliteConversations
     reminders: SqliteReminderStore
     emails: SqliteEmailConfirmations
+    destructions: SqliteDestructionLog
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None) -> None:
         self._db = db
@@ -61,6 +63,7 @@ class SqliteUnitOfWork:
         self.conversations = SqliteConversations(connection)
         self.reminders = SqliteReminderStore(connection)
         self.emails = SqliteEmailConfirmations(connection)
+        self.destructions = SqliteDestructionLog(connection)
         return self
 
     async def __aexit__(

@@ -23,19 +23,24 @@ from core.models import (
     ApplicationDraft,
     ApplicationStatus,
     Citizen,
+    Destruction,
+    DialogRecord,
     DialogSnapshot,
     InsuredPerson,
     Notification,
     NotificationKind,
+    Passport,
     PendingEmail,
     SentReminder,
     StatusChange,
     StoredFile,
+    VaultEntry,
 )
 from core.ports import (
     ApplicationRepository,
     AuditTrail,
     CitizenRepository,
+    DestructionLog,
     EmailConfirmations,
     Outbox,
     ReminderStore,
@@ -79,10 +84,31 @@ class FakeRegister:
         return self._by_enp.get(enp)
 
 
+OLD_FILE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+REDACTED = "redacted"
+
+
 class FakeFileVault:
-    def __init__(self) -> None:
+    """Files in memory; each one's time is the clock's when given (else long ago)."""
+
+    def __init__(self, clock: FakeClock | None = None) -> None:
         self.files: dict[str, bytes] = {}
+        self.modified: dict[str, datetime] = {}
+        self.temporary: dict[str, datetime] = {}  # part-written files of interrupted writes
+        self._clock = clock
         self._counter = 0
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else OLD_FILE_TIME
+
+    def add_temporary(self, name: str = ".incoming-abc.tmp") -> str:
+        self.temporary[name] = self._now()
+        return name
+
+    async def inventory(self) -> Sequence[VaultEntry]:
+        return [VaultEntry(name, self.modified.get(name, OLD_FILE_TIME)) for name in self.files] + [
+            VaultEntry(name, at, temporary=True) for name, at in self.temporary.items()
+        ]
 
     async def put(self, data: bytes, suffix: str) -> StoredFile:
         self._counter += 1
@@ -90,6 +116,7 @@ class FakeFileVault:
             suffix = f".{suffix}"
         name = f"file-{self._counter:06d}{suffix}"
         self.files[name] = bytes(data)
+        self.modified[name] = self._now()
         return StoredFile(name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
     async def get(self, name: str) -> bytes:
@@ -101,6 +128,47 @@ class FakeFileVault:
     async def delete(self, name: str) -> None:
         # Deleting twice is harmless: destruction may be retried after a crash.
         self.files.pop(name, None)
+        self.modified.pop(name, None)
+        self.temporary.pop(name, None)
+
+
+class FakeDialogDrafts:
+    """Dialogs as the retention rules see them: user, scan and last write, set by the test."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, DialogRecord] = {}
+
+    def put(self, user_id: int, at: datetime, scan_name: str | None = None) -> DialogRecord:
+        record = DialogRecord(f"dialog-{user_id}", user_id, at, scan_name)
+        self.records[record.key] = record
+        return record
+
+    async def idle(self, since_before: datetime) -> Sequence[DialogRecord]:
+        return [r for r in self.records.values() if r.updated_at < since_before]
+
+    async def discard(self, record: DialogRecord) -> bool:
+        current = self.records.get(record.key)
+        if current is None or current.updated_at != record.updated_at:
+            return False
+        del self.records[record.key]
+        return True
+
+    async def scan_names(self) -> set[str]:
+        return {r.scan_name for r in self.records.values() if r.scan_name}
+
+    async def erase_user(self, user_id: int) -> Sequence[DialogRecord]:
+        mine = [r for r in self.records.values() if r.user_id == user_id]
+        for record in mine:
+            del self.records[record.key]
+        return mine
+
+
+class FakeFreedSpace:
+    def __init__(self) -> None:
+        self.wipes = 0
+
+    async def wipe(self) -> None:
+        self.wipes += 1
 
 
 class OutboxState(StrEnum):
@@ -138,6 +206,7 @@ class _Tables:
     digests: dict[date, datetime] = field(default_factory=dict)
     reminder_tick: datetime | None = None
     emails: dict[int, PendingEmail] = field(default_factory=dict)
+    destructions: list[Destruction] = field(default_factory=list)
 
 
 class FakeUnitOfWorkFactory:
@@ -201,6 +270,9 @@ class FakeUnitOfWorkFactory:
     def clear_dialog(self, user_id: int) -> None:
         self.committed.dialogs.pop(user_id, None)
 
+    def destructions(self) -> list[Destruction]:
+        return list(self.committed.destructions)
+
     async def _acquire(self) -> None:
         task = asyncio.current_task()
         if task is not None and self._holder is task:
@@ -231,6 +303,7 @@ class FakeUnitOfWork:
         self.conversations: Conversations = FakeConversations(self)
         self.reminders: ReminderStore = FakeReminderStore(self)
         self.emails: EmailConfirmations = FakeEmailConfirmations(self)
+        self.destructions: DestructionLog = FakeDestructionLog(self)
 
     async def __aenter__(self) -> Self:
         if self._used:
@@ -354,6 +427,47 @@ class FakeApplicationRepository:
         due.sort(key=lambda a: (a.next_action_at, a.id))
         return [copy.deepcopy(a) for a in due[:limit]]
 
+    async def finished_with_scan(self, limit: int) -> Sequence[Application]:
+        tables = self._uow.check("applications.finished_with_scan")
+        found = [a for _, a in sorted(tables.applications.items()) if a.status.is_final and a.scan]
+        return copy.deepcopy(found[:limit])
+
+    async def expired(self, updated_before: datetime, limit: int) -> Sequence[Application]:
+        tables = self._uow.check("applications.expired")
+        found = [
+            a
+            for _, a in sorted(tables.applications.items())
+            if a.status.is_final and a.anonymised_at is None and a.updated_at < updated_before
+        ]
+        return copy.deepcopy(found[:limit])
+
+    async def scan_names(self) -> set[str]:
+        tables = self._uow.check("applications.scan_names")
+        return {a.scan.name for a in tables.applications.values() if a.scan is not None}
+
+    async def anonymise(
+        self, application_id: int, *, at: datetime, keep_reasons: Collection[str]
+    ) -> None:
+        tables = self._uow.check("applications.anonymise")
+        stored = tables.applications.get(application_id)
+        if stored is None:
+            raise ApplicationNotFound(application_id)
+        reason = stored.rejection_reason
+        tables.applications[application_id] = replace(
+            stored,
+            user_id=0,
+            chat_id=0,
+            enp="",
+            passport=Passport("", ""),
+            loss_reason_text=None,
+            postcode=None,
+            address=None,
+            scan=None,
+            policy_file_id=None,
+            rejection_reason=reason if reason is None or reason in keep_reasons else REDACTED,
+            anonymised_at=at,
+        )
+
 
 class FakeAuditTrail:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -366,6 +480,30 @@ class FakeAuditTrail:
         tables = self._uow.check("audit.history")
         return [c for c in tables.audit if c.application_id == application_id]
 
+    async def anonymise(self, application_id: int, *, keep_reasons: Collection[str]) -> None:
+        tables = self._uow.check("audit.anonymise")
+        tables.audit = [
+            c
+            if c.application_id != application_id
+            else replace(
+                c,
+                actor="citizen" if c.actor.startswith("citizen:") else c.actor,
+                reason=c.reason if c.reason is None or c.reason in keep_reasons else REDACTED,
+            )
+            for c in tables.audit
+        ]
+
+
+class FakeDestructionLog:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def record(self, destruction: Destruction) -> None:
+        self._uow.check("destructions.record").destructions.append(destruction)
+
+    async def history(self) -> Sequence[Destruction]:
+        return list(self._uow.check("destructions.history").destructions)
+
 
 class FakeCitizenRepository:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -376,6 +514,9 @@ class FakeCitizenRepository:
 
     async def save(self, citizen: Citizen) -> None:
         self._uow.check("citizens.save").citizens[citizen.user_id] = copy.deepcopy(citizen)
+
+    async def delete(self, user_id: int) -> bool:
+        return self._uow.check("citizens.delete").citizens.pop(user_id, None) is not None
 
 
 class FakeOutbox:
@@ -437,6 +578,13 @@ class FakeOutbox:
                 cleared += 1
         return cleared
 
+    async def delete_for_chat(self, chat_id: int) -> int:
+        tables = self._uow.check("outbox.delete_for_chat")
+        doomed = [i for i, r in tables.outbox.items() if r.notification.chat_id == chat_id]
+        for row_id in doomed:
+            del tables.outbox[row_id]
+        return len(doomed)
+
 
 class FakeConversations:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -472,6 +620,12 @@ class FakeConversations:
         tables = self._uow.check("conversations.by_topic_message")
         found = [r for r in tables.relayed.values() if r.topic_message_id == message_id]
         return found[0] if found else None
+
+    async def erase(self, user_id: int) -> Conversation | None:
+        tables = self._uow.check("conversations.erase")
+        conversation = tables.conversations.pop(user_id, None)
+        tables.relayed = {k: r for k, r in tables.relayed.items() if r.user_id != user_id}
+        return copy.deepcopy(conversation)
 
 
 class FakeReminderStore:
@@ -521,6 +675,13 @@ class FakeReminderStore:
         tables = self._uow.check("reminders.record_sent")
         key = (reminder.user_id, reminder.topic, reminder.subject)
         tables.reminders_sent[key] = copy.deepcopy(reminder)
+
+    async def erase(self, user_id: int) -> int:
+        tables = self._uow.check("reminders.erase")
+        keys = [k for k in tables.reminders_sent if k[0] == user_id]
+        for key in keys:
+            del tables.reminders_sent[key]
+        return len(keys)
 
     async def last_digest_day(self) -> date | None:
         return max(self._uow.check("reminders.last_digest_day").digests, default=None)

@@ -9,7 +9,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Desk, DeskAction
 from bot.dialogs.restoration import TOTAL_STEPS, step_for
-from core.models import Application, ApplicationStatus, DeliveryMethod, InsuredPerson
+from core.delivery_methods import policy_for
+from core.models import Application, ApplicationStatus, InsuredPerson
 from core.support import Conversation, ConversationStatus
 
 Translate = Callable[..., str]
@@ -102,15 +103,9 @@ def keyboard(
             rows.append(
                 [_button(t, "desk.button.new_scan", Desk(action=DeskAction.NEW_SCAN, **act))]
             )
-        if (
-            status is ApplicationStatus.APPROVED
-            and application.delivery is not DeliveryMethod.ELECTRONIC
-        ):
-            key = (
-                "desk.button.ready_for_pickup"
-                if application.delivery is DeliveryMethod.PICKUP
-                else "desk.button.sent_by_post"
-            )
+        policy = policy_for(application.delivery)
+        if status is ApplicationStatus.APPROVED and policy.handed_over_by_operator:
+            key = f"desk.button.{policy.outcome.value}"
             rows.append([_button(t, key, Desk(action=DeskAction.HANDED_OVER, **act))])
         if status is ApplicationStatus.READY_FOR_PICKUP:
             # The citizen collected it: the "your policy is waiting" reminders stop.

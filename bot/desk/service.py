@@ -16,10 +16,11 @@ from html import escape
 from typing import Any, TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.methods import (
     CopyMessage,
     CreateForumTopic,
+    DeleteForumTopic,
     EditForumTopic,
     EditMessageCaption,
     EditMessageText,
@@ -37,8 +38,9 @@ from bot.dialogs.restoration import SupportChat
 from bot.i18n import Texts
 from bot.locks import DialogLocks
 from bot.settings import Settings
+from bot.workers import PeriodicTask
 from core.desk import SupportDesk
-from core.errors import DeliveryFailed, RecipientUnreachable
+from core.errors import ApplicationNotFound, DeliveryFailed, RecipientUnreachable
 from core.models import Application, Notification
 from core.ports import RegisterLookup, UnitOfWorkFactory
 from core.restoration import RestorationService
@@ -48,6 +50,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ADMINS_TTL_SECONDS = 60.0
 TOPIC_NAME_LIMIT = 128
+TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # Telegram's, counted here on the HTML (a safe bound)
+# What a relay can carry in a caption (the name line goes there); the rest get a line of its own.
+CAPTIONED = frozenset({"photo", "video", "document", "audio", "animation", "voice"})
+
+# Who can read the support chat is checked this often, and at once when its members change.
+READERS_CHECK_SECONDS = 600.0
+# The same warning is repeated at most this often; only a growing count is told at once.
+READERS_WARNING_REPEAT_SECONDS = 6 * 3600.0
+PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
 
 
 def thread_gone(error: TelegramBadRequest) -> bool:
@@ -85,6 +96,10 @@ class OperatorDesk:
         self._admins: tuple[float, frozenset[int]] = (0.0, frozenset())
         # One topic per citizen: the note sender and a relay must not both create one.
         self._topic_locks = DialogLocks()
+        self.readers_check = PeriodicTask(
+            "support-readers", self.check_readers, interval=READERS_CHECK_SECONDS
+        )
+        self._readers_warned: tuple[float, int] = (-READERS_WARNING_REPEAT_SECONDS, 0)
 
     @property
     def enabled(self) -> bool:
@@ -107,6 +122,64 @@ class OperatorDesk:
             admins = frozenset(m.user.id for m in members if not m.user.is_bot)
             self._admins = (time.monotonic(), admins)
         return user_id in admins
+
+    async def check_readers(self) -> int:
+        """How many members of the support chat are not operators (neither administrators nor
+        in OPERATOR_IDS; bots other than administrators count too): they could read citizens'
+        personal data. Said in the chat when there are any, rate-limited."""
+        assert self.chat_id is not None
+        try:
+            admins = await self.bot.get_chat_administrators(self.chat_id)
+            members = await self.bot.get_chat_member_count(self.chat_id)
+            operators = {m.user.id for m in admins if not m.user.is_bot}
+            bots = {m.user.id for m in admins if m.user.is_bot} | {self.bot.id}
+            for user_id in set(self.settings.operator_ids) - operators:
+                if await self._is_member(user_id):
+                    operators.add(user_id)
+        except TelegramAPIError as error:
+            log.warning("could not check who reads the support chat: %s", type(error).__name__)
+            return 0
+        outsiders = max(0, members - len(operators) - len(bots))
+        if self._readers_warning_due(outsiders):
+            await self.delivery.send(
+                SendMessage(
+                    chat_id=self.chat_id, text=self.t("retention.readers_warning", count=outsiders)
+                ),
+                chat_id=self.chat_id,
+            )
+        return outsiders
+
+    async def _is_member(self, user_id: int) -> bool:
+        assert self.chat_id is not None
+        try:
+            member = await self.bot.get_chat_member(self.chat_id, user_id)
+        except TelegramBadRequest:
+            return False  # never met: "user not found"
+        return member.status in PRESENT
+
+    def _readers_warning_due(self, outsiders: int) -> bool:
+        """A warning when outsiders are more than last told, else again after a while."""
+        warned_at, warned_count = self._readers_warned
+        if not outsiders or outsiders < warned_count:
+            self._readers_warned = (warned_at, outsiders)  # fewer: a new one is told again
+            return False
+        repeat = time.monotonic() - warned_at >= READERS_WARNING_REPEAT_SECONDS
+        if outsiders > warned_count or repeat:
+            self._readers_warned = (time.monotonic(), outsiders)
+            return True
+        return False
+
+    async def tell_outsider(self, conversation: Conversation) -> None:
+        """Someone who is not an operator wrote in the topic: said once per topic."""
+        async with self.uow_factory() as uow:
+            # Read again in the writing transaction: an operator may have acted meanwhile.
+            current = await uow.conversations.get(conversation.user_id)
+            if current is None or current.outsider_told:
+                return
+            current.outsider_told = True
+            await uow.conversations.save(current)
+            await uow.commit()
+        await self.note(current, self.t("desk.not_operator"))
 
     # --- conversations ------------------------------------------------------------------
 
@@ -181,13 +254,14 @@ class OperatorDesk:
     async def note(
         self, conversation: Conversation, text: str, *, markup: InlineKeyboardMarkup | None = None
     ) -> Message:
-        """A line from the bot in the topic (operators read it; the citizen does not)."""
+        """A line from the bot in the topic (operators read it; the citizen does not), styled
+        apart from the citizen's own words, which arrive under their name."""
         assert self.chat_id is not None
-        chat_id = self.chat_id
+        chat_id, styled = self.chat_id, self.t("desk.note", text=text)
         return await self.to_topic(
             conversation,
             lambda thread: SendMessage(
-                chat_id=chat_id, message_thread_id=thread, text=text, reply_markup=markup
+                chat_id=chat_id, message_thread_id=thread, text=styled, reply_markup=markup
             ),
         )
 
@@ -206,18 +280,8 @@ class OperatorDesk:
         )
         try:
             if direction is RelayDirection.TO_OPERATORS:
-                chat_id = self.chat_id
-                copied = await self.to_topic(
-                    conversation,
-                    lambda thread: CopyMessage(
-                        chat_id=chat_id,
-                        message_thread_id=thread,
-                        from_chat_id=message.chat.id,
-                        message_id=message.message_id,
-                        reply_parameters=reply_parameters,
-                    ),
-                )
-                link = RelayedMessage(user_id, message.message_id, copied.message_id, direction)
+                copied = await self._to_operators(message, conversation, reply_parameters)
+                link = RelayedMessage(user_id, message.message_id, copied, direction)
             else:
                 copied = await self.delivery.send(
                     CopyMessage(
@@ -240,6 +304,56 @@ class OperatorDesk:
             await uow.conversations.link(link)
             await uow.commit()
         return True
+
+    async def _to_operators(
+        self,
+        message: Message,
+        conversation: Conversation,
+        reply_parameters: ReplyParameters | None,
+    ) -> int:
+        """The citizen's message in their topic under their name, told apart from the bot's
+        notes at a glance: text with a name line, media with it in the caption, anything else
+        (a sticker, a location...) after a name line of its own. Returns the copy's id."""
+        assert self.chat_id is not None
+        chat_id, name = self.chat_id, self.relay_name(conversation)
+        caption: str | None = None
+        if message.text is not None:
+            text = self.t("desk.relay.text", name=name, text=message.html_text)
+            if len(text) <= TEXT_LIMIT:  # else: a name line, then the copy
+                sent = await self.to_topic(
+                    conversation,
+                    lambda thread: SendMessage(
+                        chat_id=chat_id,
+                        message_thread_id=thread,
+                        text=text,
+                        reply_parameters=reply_parameters,
+                    ),
+                )
+                return sent.message_id
+        elif message.content_type in CAPTIONED:
+            caption = self.t("desk.relay.caption", name=name, caption=message.html_text or "")
+            caption = caption if len(caption) <= CAPTION_LIMIT else None
+        if caption is None:
+            header = self.t("desk.relay.header", name=name)
+            await self.to_topic(
+                conversation,
+                lambda thread: SendMessage(chat_id=chat_id, message_thread_id=thread, text=header),
+            )
+        copied = await self.to_topic(
+            conversation,
+            lambda thread: CopyMessage(
+                chat_id=chat_id,
+                message_thread_id=thread,
+                from_chat_id=message.chat.id,
+                message_id=message.message_id,
+                caption=caption,
+                reply_parameters=reply_parameters,
+            ),
+        )
+        return copied.message_id
+
+    def relay_name(self, conversation: Conversation) -> str:
+        return escape(conversation.citizen_name or self.t("desk.citizen"))
 
     async def _mapped_reply(
         self, message: Message, user_id: int, direction: RelayDirection
@@ -293,14 +407,17 @@ class OperatorDesk:
         if target_id is None:
             return
         method: TelegramMethod[Any]
+        text = message.html_text
+        if direction is RelayDirection.TO_OPERATORS:  # keep the name line of the relay
+            name = self.relay_name(conversation)
+            if message.text is not None:
+                text = self.t("desk.relay.text", name=name, text=text)
+            else:
+                text = self.t("desk.relay.caption", name=name, caption=text)
         if message.text is not None:
-            method = EditMessageText(
-                chat_id=target_chat, message_id=target_id, text=message.html_text
-            )
+            method = EditMessageText(chat_id=target_chat, message_id=target_id, text=text)
         elif message.caption is not None:
-            method = EditMessageCaption(
-                chat_id=target_chat, message_id=target_id, caption=message.html_text
-            )
+            method = EditMessageCaption(chat_id=target_chat, message_id=target_id, caption=text)
         else:
             return
         try:
@@ -366,6 +483,64 @@ class OperatorDesk:
                 raise
         await self.refresh_card(conversation)
         return conversation.card_message_id
+
+    async def send_erased(self, notification: Notification) -> int | None:
+        """A DESK_ERASED row: the citizen withdrew consent. Their topic (card and copies of the
+        conversation) is deleted and the operators are told in the general topic."""
+        if not self.enabled:
+            return None
+        assert self.chat_id is not None
+        payload = notification.payload
+        thread_id = payload.get("thread_id")
+        if isinstance(thread_id, int):
+            await self._delete_topic(thread_id, payload.get("card_message_id"))
+        numbers = []
+        for application_id in payload.get("withdrawn") or []:
+            try:
+                numbers.append((await self.restoration.get(int(str(application_id)))).number)
+            except ApplicationNotFound:
+                continue
+        text = self.t("forget.desk_note")
+        if numbers:
+            text += "\n" + self.t("forget.desk_withdrawn", numbers=", ".join(numbers))
+        sent = await self.delivery.send(
+            SendMessage(chat_id=self.chat_id, text=text), chat_id=self.chat_id
+        )
+        return sent.message_id
+
+    async def _delete_topic(self, thread_id: int, card_message_id: object) -> None:
+        assert self.chat_id is not None
+        try:
+            await self.delivery.send(
+                DeleteForumTopic(chat_id=self.chat_id, message_thread_id=thread_id),
+                chat_id=self.chat_id,
+            )
+            return
+        except TelegramBadRequest as error:
+            if thread_gone(error):
+                return
+            log.warning("could not delete an erased citizen's topic: %s", error.message)
+        # Without the right to delete it: the card at least says nothing more about the person.
+        if isinstance(card_message_id, int):
+            try:
+                await self.delivery.send(
+                    EditMessageText(
+                        chat_id=self.chat_id,
+                        message_id=card_message_id,
+                        text=self.t("forget.card_erased"),
+                    ),
+                    chat_id=self.chat_id,
+                )
+                await self.delivery.send(
+                    EditForumTopic(
+                        chat_id=self.chat_id,
+                        message_thread_id=thread_id,
+                        name=self.t("forget.topic_erased")[:TOPIC_NAME_LIMIT],
+                    ),
+                    chat_id=self.chat_id,
+                )
+            except TelegramBadRequest as error:
+                log.warning("could not clear an erased citizen's card: %s", error.message)
 
     async def current_application(self, user_id: int) -> Application | None:
         views = await self.restoration.applications_of(user_id)

@@ -16,9 +16,11 @@ from bot.delivery import Delivery
 from bot.dialogs.answers import Answers, answers_from, save_answers
 from bot.dialogs.flow import CitizenChat, Dialog
 from bot.dialogs.restoration import Restoration, SupportChat
+from bot.dialogs.situation import standing_of
 from bot.i18n import Texts
 from bot.locks import DialogLocks, private_dialog
 from core.ports import UnitOfWorkFactory
+from core.restoration import RestorationService
 
 
 async def pause(state: FSMContext, answers: Answers) -> None:
@@ -42,6 +44,7 @@ class CitizenDialogs:
         delivery: Delivery,
         texts: Texts,
         uow_factory: UnitOfWorkFactory,
+        restoration: RestorationService,
     ) -> None:
         self._bot_id = bot_id
         self._storage = storage
@@ -50,6 +53,7 @@ class CitizenDialogs:
         self._delivery = delivery
         self._texts = texts
         self._uow_factory = uow_factory
+        self._restoration = restoration
 
     def state_of(self, user_id: int) -> FSMContext:
         # The key aiogram builds for a private chat: chat id == user id, no thread.
@@ -74,15 +78,20 @@ class CitizenDialogs:
             state = self.state_of(user_id)
             if await state.get_state() != SupportChat.with_operator.state:
                 return  # the citizen went back by themselves already
+            answers = answers_from(await state.get_data())
             locale = await self.locale_of(user_id)
             with self._texts.use_locale(locale):
                 if notice is not None:
-                    text = self._texts.t(notice)
+                    # The notice fits where the citizen stands (form, submitted, finished...).
+                    standing = await standing_of(
+                        user_id, form_step=answers.resume_state, restoration=self._restoration
+                    )
+                    text = self._texts.t(standing.key(notice), number=standing.number)
                     await self._delivery.send(
                         SendMessage(chat_id=user_id, text=text), chat_id=user_id
                     )
                 chat = CitizenChat(self._delivery, user_id)
-                await self._dialog.resume(chat, state, answers_from(await state.get_data()))
+                await self._dialog.resume(chat, state, answers)
 
     async def reopen_scan(self, user_id: int, application_id: int) -> None:
         async with self._locks.hold(private_dialog(user_id)):

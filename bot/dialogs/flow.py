@@ -24,7 +24,8 @@ from bot.dialogs.restoration import (
     step_for,
 )
 from bot.i18n import t
-from core.models import DeliveryMethod, InsuredPerson, PickupOffice
+from core.delivery_methods import policy_for
+from core.models import InsuredPerson, PickupOffice
 from core.ports import FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
 
@@ -55,11 +56,29 @@ def callback_message(query: CallbackQuery) -> Message:
 
 async def pressed(query: CallbackQuery) -> Message:
     """Acknowledge a pressed button and take the keyboard off its message, so an answered step
-    cannot be answered twice; returns that message to reply to."""
+    cannot be answered twice; the message then says which option was chosen. Returns that
+    message to reply to."""
     await query.answer()
     message = callback_message(query)
-    await message.edit_reply_markup(reply_markup=None)
+    label = chosen_label(message, query.data)
+    if label is not None and message.text is not None:
+        chosen = t("dialog.chosen", choice=escape(label))
+        await message.edit_text(f"{message.html_text}\n\n{chosen}", reply_markup=None)
+    else:
+        await message.edit_reply_markup(reply_markup=None)
     return message
+
+
+def chosen_label(message: Message, data: str | None) -> str | None:
+    """The text of the button that carries `data` on this message, if any."""
+    markup = message.reply_markup
+    if markup is None or data is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
 
 
 class MessageTooOld(Exception):
@@ -90,7 +109,8 @@ def summary_text(
         lines.append(t("summary.scan"))
     if answers.delivery is not None:
         lines.append(t("summary.delivery", delivery=t(f"delivery.{answers.delivery.value}")))
-        if answers.delivery is DeliveryMethod.POST:
+        needs = policy_for(answers.delivery).needs
+        if "address" in needs:
             lines.append(
                 t(
                     "summary.address",
@@ -98,7 +118,7 @@ def summary_text(
                     address=escape(answers.address or ""),
                 )
             )
-        elif answers.delivery is DeliveryMethod.PICKUP and office is not None:
+        elif "office_id" in needs and office is not None:
             lines.append(
                 t("summary.office", name=escape(office.name), address=escape(office.address))
             )

@@ -1,11 +1,12 @@
-"""The bot's own membership: it stays only in the support chat, and notices being blocked."""
+"""Membership: the bot stays only in the support chat and notices being blocked; when the
+support chat's members change, who can read it is checked again."""
 
 from __future__ import annotations
 
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.types import ChatMemberUpdated
+from aiogram.types import ChatMemberUpdated, Message
 
 from bot.desk.service import OperatorDesk
 from bot.filters import Check
@@ -36,3 +37,17 @@ async def blocked_or_unblocked(
         conversation = await desk.conversation(event.chat.id)
         if conversation is not None and conversation.thread_id is not None:
             await desk.note(conversation, desk.t("desk.citizen_blocked"))
+
+
+@router.chat_member()
+async def support_member_changed(event: ChatMemberUpdated, desk: OperatorDesk) -> None:
+    """Someone joined, left or was promoted (Telegram tells administrators only)."""
+    if desk.enabled and event.chat.id == desk.chat_id:
+        desk.readers_check.wake()
+
+
+@router.message(Check(F.new_chat_members | F.left_chat_member))
+async def support_members_message(message: Message, desk: OperatorDesk) -> None:
+    """The service message of a join or leave, for when chat_member updates do not come."""
+    if desk.enabled and message.chat.id == desk.chat_id:
+        desk.readers_check.wake()

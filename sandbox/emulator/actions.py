@@ -16,7 +16,7 @@ from PIL import Image
 
 from .errors import ApiError
 from .markup import inline_buttons
-from .members import push_my_chat_member
+from .members import push_chat_member, push_my_chat_member
 from .messaging import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, new_message, plain_text_fields
 from .methods_chats import create_topic, delete_topic
 from .state import (
@@ -461,10 +461,12 @@ def add_member(
     user = world.users.get(user_id)
     if user is None:
         user, _ = world.add_user(user_id, first_name, last_name, username, language_code)
+    old = chat.members[user_id].status if user_id in chat.members else "left"
     chat.members[user_id] = MemberRec(user_id, status)
     world.events.publish(
-        "member_changed", chat.id, {"user_id": user_id, "old_status": "left", "new_status": status}
+        "member_changed", chat.id, {"user_id": user_id, "old_status": old, "new_status": status}
     )
+    push_chat_member(world, chat, user.as_user(), old, status)
     return user
 
 

@@ -37,6 +37,14 @@ class Desk:
     def t(self, key: str, **params: Any) -> str:
         return plain(self.texts.t(key, locale="ru", **params))
 
+    def relayed(self, text: str) -> str:
+        """A citizen's text as the topic shows it: under their name."""
+        return self.t("desk.relay.text", name="Ivan", text=text)
+
+    def note(self, key: str) -> str:
+        """A service note of the bot in the topic, styled apart from relays."""
+        return self.t("desk.note", text=self.texts.t(key, locale="ru"))
+
     async def topic(self, *, not_thread: int | None = None) -> dict[str, Any]:
         """The citizen's one topic, once the bot has created it."""
         for _ in range(200):
@@ -83,7 +91,7 @@ async def ask_operator(desk: Desk, *, command: bool = False) -> int:
         await c.user.send_command("/operator")
     else:
         await c.press("button.operator")
-    await c.expect("support.waiting")
+    await c.expect("support.waiting.in_progress")
     topic = await desk.topic()
     return int(topic["message_thread_id"])
 
@@ -105,9 +113,11 @@ async def test_topic_with_card_and_takeover_pauses_the_dialog(desk: Desk) -> Non
     assert desk.t("desk.button.take") in str(card["reply_markup"])
     # The very first message after asking reaches the topic; the dialog does not answer it.
     await c.user.send_text("I lost my policy in the metro")
-    await desk.in_topic(lambda m: message_text(m) == "I lost my policy in the metro", thread)
+    await desk.in_topic(
+        lambda m: message_text(m) == desk.relayed("I lost my policy in the metro"), thread
+    )
     await c.user.send_text("45 08 123456")  # would be a passport answer if the dialog ran
-    await desk.in_topic(lambda m: message_text(m) == "45 08 123456", thread)
+    await desk.in_topic(lambda m: message_text(m) == desk.relayed("45 08 123456"), thread)
     texts = [message_text(m) for m in await c.user.messages()]
     assert not any(c.snippet("restore.scan.prompt") in t for t in texts)
 
@@ -118,7 +128,9 @@ async def test_relay_both_ways_with_replies_edits_and_files(desk: Desk) -> None:
     await c.login(IVANOV)
     thread = await ask_operator(desk)
     question = await c.user.send_text("Where is my policy?")
-    copy = await desk.in_topic(lambda m: message_text(m) == "Where is my policy?", thread)
+    copy = await desk.in_topic(
+        lambda m: message_text(m) == desk.relayed("Where is my policy?"), thread
+    )
 
     # The operator answers as a reply: the citizen sees a reply to their own question.
     await desk.olga.reply_to(copy["message_id"], "Checking it now", thread_id=thread)
@@ -128,12 +140,14 @@ async def test_relay_both_ways_with_replies_edits_and_files(desk: Desk) -> None:
 
     # The citizen replies to the operator's message: the topic copy replies to the original.
     await c.user.reply_to(answer["message_id"], "Thank you")
-    thanks = await desk.in_topic(lambda m: message_text(m) == "Thank you", thread)
+    thanks = await desk.in_topic(lambda m: message_text(m) == desk.relayed("Thank you"), thread)
     assert thanks["reply_to_message"]["from"]["id"] == OLGA
 
     # Edits are mirrored both ways.
     await c.user.edit(question["message_id"], "Where is my OMS policy?")
-    await desk.in_topic(lambda m: message_text(m) == "Where is my OMS policy?", thread)
+    await desk.in_topic(
+        lambda m: message_text(m) == desk.relayed("Where is my OMS policy?"), thread
+    )
     operator_message = await desk.olga.send_text("Please wait", thread_id=thread)
     await c.user.wait_text("Please wait", since=0)
     await desk.olga.edit(operator_message["message_id"], "Please wait a minute")
@@ -156,7 +170,7 @@ async def test_release_returns_the_citizen_to_the_same_step(desk: Desk) -> None:
     await desk.olga.send_text("Hello, I am Olga", thread_id=thread)
     await c.expect("support.operator_joined")
     await desk.olga.press(desk.t("desk.button.release"), thread_id=thread)
-    await c.expect("support.back_to_bot")
+    await c.expect("support.back_to_bot.in_progress")
     await c.expect("restore.passport.prompt")
     await c.passport(IVANOV)  # the dialog goes on from the step it left
     await c.scan()
@@ -207,7 +221,7 @@ async def test_outsider_cannot_act(desk: Desk) -> None:
     refused = await desk.eve.press(desk.t("desk.button.approve"), thread_id=thread)
     assert refused["show_alert"] and refused["text"] == desk.t("desk.not_operator")
     await desk.eve.send_text("I am not an operator", thread_id=thread)
-    await desk.in_topic(lambda m: message_text(m) == desk.t("desk.not_operator"), thread)
+    await desk.in_topic(lambda m: message_text(m) == desk.note("desk.not_operator"), thread)
     assert "operator:2003" not in desk.audit_actors()
     assert not any(
         message_text(m) == "I am not an operator" for m in await desk.citizen.user.messages()
@@ -226,7 +240,7 @@ async def test_deleted_topic_is_recreated_with_its_card(desk: Desk) -> None:
     fresh = int((await desk.topic(not_thread=thread))["message_thread_id"])
     first = await desk.in_topic(lambda m: "reply_markup" in m, fresh)
     assert desk.t("desk.button.take") in str(first["reply_markup"])
-    await desk.in_topic(lambda m: message_text(m) == "Is anyone there?", fresh)
+    await desk.in_topic(lambda m: message_text(m) == desk.relayed("Is anyone there?"), fresh)
 
 
 async def test_blocked_citizen_is_shown_in_the_topic(desk: Desk) -> None:
@@ -235,7 +249,7 @@ async def test_blocked_citizen_is_shown_in_the_topic(desk: Desk) -> None:
     thread = await ask_operator(desk, command=True)
     await c.user.block()
     await desk.olga.send_text("Are you still there?", thread_id=thread)
-    await desk.in_topic(lambda m: message_text(m) == desk.t("desk.citizen_blocked"), thread)
+    await desk.in_topic(lambda m: message_text(m) == desk.note("desk.citizen_blocked"), thread)
 
 
 async def test_rate_limited_topic_creation_waits_and_retries(
@@ -246,7 +260,7 @@ async def test_rate_limited_topic_creation_waits_and_retries(
     await c.consent()
     # The operator button sits in the reply keyboard while the contact button is shown.
     await c.user.tap_keyboard(c.t("button.operator"))
-    await c.expect("support.waiting")
+    await c.expect("support.waiting.in_progress")
     await desk.topic()
     calls = emulator.calls("createForumTopic")
     assert [call.error_code for call in calls] == [429, None]
@@ -257,7 +271,7 @@ async def test_templates_reach_the_citizen_in_their_language(desk: Desk) -> None
     await c.consent()
     thread = await ask_operator(desk, command=True)
     await desk.olga.send_command("/templates", thread_id=thread)
-    await desk.in_topic(lambda m: message_text(m) == desk.t("desk.templates"), thread)
+    await desk.in_topic(lambda m: message_text(m) == desk.note("desk.templates"), thread)
     await desk.olga.press(desk.t("template.greeting.title"), thread_id=thread)
     await c.user.wait_text(c.t("template.greeting.text"), since=0)
 

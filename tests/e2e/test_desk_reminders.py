@@ -65,7 +65,8 @@ async def messages_with(c: Citizen, key: str) -> list[dict[str, Any]]:
 
 async def ask_operator(c: Citizen) -> None:
     await c.user.send_command("/operator")
-    await c.expect("support.waiting")
+    # Each situation has its own text; their first line (what expect matches) is the same.
+    await c.expect("support.waiting.no_application")
 
 
 async def test_a_paper_copy_at_the_office_is_reminded_every_few_days_until_collected(

@@ -69,7 +69,7 @@ class Desk:
         """The citizen asks for a human once (the topic is made) and goes back to the form."""
         c = self.citizen
         await c.press("button.operator")
-        await c.expect("support.waiting")
+        await c.expect("support.waiting.in_progress")
         for _ in range(200):
             topics = await self.group.topics()
             if topics:
@@ -77,9 +77,20 @@ class Desk:
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("no topic was created")
-        await c.press("button.back_to_form")
+        await c.press("button.back_to_form.in_progress")
         await asyncio.sleep(0.3)
         return int(topics[0]["message_thread_id"])
+
+    async def to_summary_with_a_topic(self) -> None:
+        """Logged in, a topic opened once, then the form to the summary (electronic)."""
+        c = self.citizen
+        await c.consent()
+        await c.login(IVANOV)
+        await self.open_topic()
+        await c.reason()
+        await c.passport(IVANOV)
+        await c.scan()
+        await c.choose_electronic()
 
 
 @pytest.fixture
@@ -122,13 +133,7 @@ async def test_a_failing_topic_rename_never_repeats_the_citizens_status_push(
     desk: Desk, client: SandboxClient
 ) -> None:
     c = desk.citizen
-    await c.consent()
-    await c.login(IVANOV)
-    await desk.open_topic()
-    await c.reason()
-    await c.passport(IVANOV)
-    await c.scan()
-    await c.choose_electronic()
+    await desk.to_summary_with_a_topic()
     # Every rename of the topic fails from now on (a lasting error), 404 as Telegram answers.
     await client.fail_next("editForumTopic", status=404, description="Not Found", times=100)
     await c.submit()
@@ -148,13 +153,7 @@ async def test_a_403_from_the_support_chat_never_marks_the_citizen_as_blocked(
     desk: Desk, client: SandboxClient
 ) -> None:
     c = desk.citizen
-    await c.consent()
-    await c.login(IVANOV)
-    await desk.open_topic()
-    await c.reason()
-    await c.passport(IVANOV)
-    await c.scan()
-    await c.choose_electronic()
+    await desk.to_summary_with_a_topic()
     for method in ("editForumTopic", "editMessageText"):
         await client.fail_next(method, status=403, description=KICKED, times=3)
     await c.submit()
@@ -226,7 +225,7 @@ async def test_operator_approval_of_a_new_application_is_one_transaction(
     await c.choose_electronic()
     await c.submit()
     await c.press("button.operator")
-    await c.expect("support.waiting")
+    await c.expect("support.waiting.submitted")
     for _ in range(200):
         topics = await group.topics()
         if topics:

@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "digests",
     "reminder_ticks",
     "email_confirmations",
+    "destructions",
 }
 
 

@@ -41,6 +41,7 @@ LEGAL: set[tuple[S, S, D]] = {
     (S.APPROVED, S.READY_FOR_PICKUP, D.PICKUP),
     (S.APPROVED, S.SENT_BY_POST, D.POST),
     (S.READY_FOR_PICKUP, S.COLLECTED, D.PICKUP),
+    *((status, S.WITHDRAWN, d) for status in (S.SUBMITTED, S.PROCESSING, S.APPROVED) for d in D),
 }
 ALL_CASES = list(itertools.product(S, S, D))
 
@@ -129,7 +130,7 @@ def test_an_illegal_transition_raises_and_leaves_the_application_unchanged(
 @pytest.mark.parametrize("delivery", list(D))
 def test_allowed_targets_of_an_approved_application_follow_its_delivery(delivery: D) -> None:
     expected = {D.ELECTRONIC: S.READY, D.PICKUP: S.READY_FOR_PICKUP, D.POST: S.SENT_BY_POST}
-    assert allowed_targets(S.APPROVED, delivery) == {expected[delivery]}
+    assert allowed_targets(S.APPROVED, delivery) == {expected[delivery], S.WITHDRAWN}
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])

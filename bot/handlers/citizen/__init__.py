@@ -11,6 +11,7 @@ from bot.handlers.citizen import (
     delivery,
     email,
     fallback,
+    forget,
     login,
     passport,
     reason,
@@ -28,6 +29,7 @@ def citizen_router() -> Router:
     router.include_routers(
         commands.router,
         reminders.router,
+        forget.router,  # before email: /forget_me works while a code is awaited too
         email.router,
         support.router,
         consent.router,

@@ -17,7 +17,8 @@ from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.i18n import Texts, t
 from bot.settings import Settings
-from core.models import ApplicationDraft, DeliveryMethod
+from core.delivery_methods import policy_for
+from core.models import ApplicationDraft
 from core.restoration import RestorationService
 
 router = Router(name=__name__)
@@ -40,7 +41,7 @@ async def edit_answer(
         case EditField.REASON:
             await dialog.ask(message, state, answers, Restoration.reason)
         case EditField.PASSPORT:
-            answers.passport_attempts = 0
+            # The attempts go on counting: correcting the answer is no way round the limit.
             await dialog.ask(message, state, answers, Restoration.passport_number)
         case EditField.SCAN:
             await dialog.ask(message, state, answers, Restoration.passport_scan)
@@ -56,11 +57,7 @@ def build_draft(
         answers.enp and answers.reason and passport and scan and answers.delivery and answers.run_id
     ):
         return None
-    if answers.delivery is DeliveryMethod.POST and not (answers.postcode and answers.address):
-        return None
-    if answers.delivery is DeliveryMethod.PICKUP and not answers.office_id:
-        return None
-    return ApplicationDraft(
+    draft = ApplicationDraft(
         user_id=user_id,
         chat_id=chat_id,
         enp=answers.enp,
@@ -75,10 +72,13 @@ def build_draft(
         office_id=answers.office_id,
         idempotency_key=answers.run_id,
     )
+    return draft if policy_for(draft.delivery).is_complete(draft) else None
 
 
 def fee_applies(answers: Answers, settings: Settings) -> bool:
-    return answers.delivery is not DeliveryMethod.ELECTRONIC and settings.paper_fee_kopecks > 0
+    if answers.delivery is None:
+        return False
+    return policy_for(answers.delivery).fee_kopecks(settings.paper_fee_kopecks) > 0
 
 
 @router.callback_query(Summary.filter(F.action == SummaryAction.SUBMIT))

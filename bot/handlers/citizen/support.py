@@ -17,20 +17,21 @@ from bot.dialogs.answers import Answers
 from bot.dialogs.control import pause
 from bot.dialogs.flow import Dialog, Replyable, callback_message, pressed
 from bot.dialogs.restoration import SupportChat
+from bot.dialogs.situation import Standing, standing_of
 from bot.filters import Check
 from bot.i18n import LOCALES, Texts, t
 from bot.settings import Settings
 from core.desk import SupportDesk
+from core.restoration import RestorationService
 from core.support import RelayDirection
 
 router = Router(name=__name__)
 
 
-def back_to_form() -> InlineKeyboardMarkup:
+def back_to_form(standing: Standing) -> InlineKeyboardMarkup:
+    label = t(standing.key("button.back_to_form"))
     return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=t("button.back_to_form"), callback_data=BackToForm().pack())]
-        ]
+        inline_keyboard=[[InlineKeyboardButton(text=label, callback_data=BackToForm().pack())]]
     )
 
 
@@ -39,8 +40,10 @@ async def ask_for_operator(
     user: User,
     state: FSMContext,
     answers: Answers,
+    *,
     support: SupportDesk,
     settings: Settings,
+    restoration: RestorationService,
 ) -> None:
     if not support.enabled:
         # No support chat configured: the other support channels, never a dead end.
@@ -53,7 +56,9 @@ async def ask_for_operator(
         )
         return
     await pause(state, answers)
-    await chat.answer(t("support.waiting"), reply_markup=back_to_form())
+    standing = await standing_of(user.id, form_step=answers.resume_state, restoration=restoration)
+    text = t(standing.key("support.waiting"), number=standing.number)
+    await chat.answer(text, reply_markup=back_to_form(standing))
     await support.alert(user.id, user.first_name, reason="desk.reason.asked")
 
 
@@ -75,9 +80,18 @@ async def operator_command(
     answers: Answers,
     support: SupportDesk,
     settings: Settings,
+    restoration: RestorationService,
 ) -> None:
     assert message.from_user is not None
-    await ask_for_operator(message, message.from_user, state, answers, support, settings)
+    await ask_for_operator(
+        message,
+        message.from_user,
+        state,
+        answers,
+        support=support,
+        settings=settings,
+        restoration=restoration,
+    )
 
 
 @router.message(operator_button_text)
@@ -87,10 +101,19 @@ async def operator_keyboard_button(
     answers: Answers,
     support: SupportDesk,
     settings: Settings,
+    restoration: RestorationService,
 ) -> None:
     assert message.from_user is not None
     await message.answer(t("support.keyboard_hidden"), reply_markup=keyboards.remove())
-    await ask_for_operator(message, message.from_user, state, answers, support, settings)
+    await ask_for_operator(
+        message,
+        message.from_user,
+        state,
+        answers,
+        support=support,
+        settings=settings,
+        restoration=restoration,
+    )
 
 
 @router.callback_query(AskOperator.filter())
@@ -100,10 +123,17 @@ async def operator_button(
     answers: Answers,
     support: SupportDesk,
     settings: Settings,
+    restoration: RestorationService,
 ) -> None:
     await query.answer()
     await ask_for_operator(
-        callback_message(query), query.from_user, state, answers, support, settings
+        callback_message(query),
+        query.from_user,
+        state,
+        answers,
+        support=support,
+        settings=settings,
+        restoration=restoration,
     )
 
 
@@ -114,11 +144,18 @@ async def back_to_the_form(
     answers: Answers,
     support: SupportDesk,
     dialog: Dialog,
+    restoration: RestorationService,
 ) -> None:
     message = await pressed(query)
     await support.citizen_returned(query.from_user.id, note="desk.released_by_citizen")
-    if await state.get_state() == SupportChat.with_operator.state:
-        await dialog.resume(message, state, answers)
+    paused = await state.get_state() == SupportChat.with_operator.state
+    if paused and answers.resume_state is not None:
+        await dialog.resume(message, state, answers)  # the form again, at the same step
+        return
+    if paused:
+        await dialog.resume(message, state, answers)  # out of the operator mode, no step
+    standing = await standing_of(query.from_user.id, form_step=None, restoration=restoration)
+    await message.answer(t(standing.key("support.returned"), number=standing.number))
 
 
 @router.message(StateFilter(SupportChat.with_operator))

@@ -47,7 +47,7 @@ async def operator_topic(message: Message, desk: OperatorDesk) -> Conversation |
         return None
     if not await desk.is_operator(message.from_user.id):
         log.warning("desk message refused: not an operator")
-        await desk.note(conversation, desk.t("desk.not_operator"))
+        await desk.tell_outsider(conversation)  # once per topic: no chat with each message
         return None
     return conversation
 

@@ -1,8 +1,8 @@
 -- Reminders, the operators' digest and email notifications. What is due is computed from these
 -- tables on every tick, so a restart loses nothing and sends nothing twice.
 
--- When the dialog last moved: an unfinished dialog is reminded a while after it stopped.
-ALTER TABLE fsm_state ADD COLUMN updated_at TEXT;
+-- When the dialog last moved (fsm_state.updated_at) comes from 0005: an unfinished dialog is
+-- reminded a while after it stopped.
 
 -- Each reminder's reason (topic + subject: the dialog's run, an application) with how many were
 -- sent and when the last one was; written in the transaction that queues the reminder.
