@@ -98,6 +98,7 @@ class DeskAction(StrEnum):
     REJECT = "no"
     NEW_SCAN = "scan"
     HANDED_OVER = "done"
+    COLLECTED = "got"  # the paper copy was handed to the citizen at the office
 
 
 class Desk(CallbackData, prefix="dk"):
@@ -120,3 +121,24 @@ class DeskTemplate(CallbackData, prefix="dt"):
 
 
 TYPED_REASON = "typed"
+
+
+class ReminderAction(StrEnum):
+    CONTINUE = "go"  # back to the step the citizen stopped at
+    ON = "on"
+    OFF = "off"
+
+
+class Reminder(CallbackData, prefix="rm"):
+    """A reminder's "continue" button and /reminders' switch; no id needed: the dialog is the
+    citizen's own."""
+
+    action: ReminderAction
+
+
+class EmailAction(StrEnum):
+    REMOVE = "rm"  # stop emails: the confirmed address is forgotten
+
+
+class Email(CallbackData, prefix="em"):
+    action: EmailAction

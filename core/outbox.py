@@ -41,7 +41,12 @@ def _lane(notification: Notification) -> tuple[Audience, int]:
 
 
 class OutboxDispatcher:
-    """Drains due rows in order. Safe to call often: a drain already running makes it a no-op."""
+    """Drains due rows in order. Safe to call often: a drain already running makes it a no-op.
+
+    It drains only the kinds it has senders for: each transport (Telegram, email) has its own
+    dispatcher and loop, so a mail server that hangs for its whole timeout never delays a
+    Telegram message.
+    """
 
     def __init__(
         self,
@@ -72,7 +77,7 @@ class OutboxDispatcher:
         async with self._lock:
             async with self._uow_factory() as uow:
                 now = self._clock.now()
-                due = list(await uow.outbox.due(now, limit))
+                due = list(await uow.outbox.due(now, limit, self._senders.keys()))
                 waiting = await uow.outbox.postponed(now)
             # A row waiting for its retry holds back the later rows of its lane until it has
             # gone (or been given up): after an outage the pushes still arrive in order.

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from core.models import (
     Application,
     ApplicationDraft,
+    ApplicationStatus,
     Citizen,
     Destruction,
     DialogRecord,
+    DialogSnapshot,
     InsuredPerson,
     Notification,
+    NotificationKind,
+    PendingEmail,
     PickupOffice,
+    SentReminder,
     StatusChange,
     StoredFile,
     VaultEntry,
 )
-from core.support import Conversations
+from core.support import Conversation, Conversations
 
 
 class Clock(Protocol):
@@ -179,8 +184,11 @@ class Outbox(Protocol):
         """Queue a row (sets its id); the unit of work wakes the sender after commit."""
         ...
 
-    async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
-        """Neither sent nor failed, not_before None or come; ordered by id."""
+    async def due(
+        self, now: datetime, limit: int, kinds: Collection[NotificationKind] | None = None
+    ) -> Sequence[Notification]:
+        """Neither sent nor failed, not_before None or come; ordered by id; of `kinds` only
+        when given (each transport drains its own kinds)."""
         ...
 
     async def postponed(self, now: datetime) -> Sequence[Notification]:
@@ -208,6 +216,59 @@ class Outbox(Protocol):
         ...
 
 
+class ReminderStore(Protocol):
+    """What reminders and the digest are computed from, and what records them as sent."""
+
+    async def dialogs(
+        self, *, idle_since: datetime | None = None, user_id: int | None = None
+    ) -> Sequence[DialogSnapshot]:
+        """Dialog states of private chats that last moved at or before idle_since (any time
+        when None), of one citizen when user_id is given."""
+        ...
+
+    async def applications_in(
+        self, status: ApplicationStatus, *, user_id: int | None = None
+    ) -> Sequence[Application]:
+        """Applications in a status, oldest first."""
+        ...
+
+    async def open_applications(self, created_before: datetime) -> Sequence[Application]:
+        """Applications not in a final status, created before then, oldest first."""
+        ...
+
+    async def waiting_conversations(self) -> Sequence[Conversation]:
+        """Conversations waiting for an operator, longest waiting first."""
+        ...
+
+    async def sent(self, user_id: int, topic: str, subject: str) -> SentReminder | None: ...
+
+    async def record_sent(self, reminder: SentReminder) -> None:
+        """Insert or replace by (user_id, topic, subject)."""
+        ...
+
+    async def erase(self, user_id: int) -> int:
+        """Forget every reminder sent to a citizen (they withdrew consent); returns how many."""
+        ...
+
+    async def last_digest_day(self) -> date | None: ...
+
+    async def record_digest(self, day: date, at: datetime) -> None: ...
+
+    async def record_tick(self, at: datetime) -> None:
+        """When the reminder job last looked (monitoring; tests wait for it)."""
+        ...
+
+
+class EmailConfirmations(Protocol):
+    async def get(self, user_id: int) -> PendingEmail | None: ...
+
+    async def save(self, pending: PendingEmail) -> None:
+        """Insert or replace by user_id."""
+        ...
+
+    async def delete(self, user_id: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """The one door to storage: `async with uow: ...; await uow.commit()`; rolled back otherwise."""
 
@@ -216,6 +277,8 @@ class UnitOfWork(Protocol):
     citizens: CitizenRepository
     outbox: Outbox
     conversations: Conversations
+    reminders: ReminderStore
+    emails: EmailConfirmations
     destructions: DestructionLog
 
     async def __aenter__(self) -> Self: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.delivery_methods import ProcessingTimings, policy_for
@@ -25,6 +25,7 @@ from core.models import (
     StatusChange,
     StoredFile,
 )
+from core.next_step import NextStep, next_step
 from core.ports import Clock, FileVault, RegisterLookup, UnitOfWork, UnitOfWorkFactory
 from core.workflow import SYSTEM_ACTOR, apply_transition, citizen_actor, operator_actor
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 _S = ApplicationStatus
 
 # Statuses after which the citizen's record is confirmed and the policy can be handed out again.
-_COMPLETED = frozenset({_S.READY, _S.READY_FOR_PICKUP, _S.SENT_BY_POST})
+_COMPLETED = frozenset({_S.READY, _S.READY_FOR_PICKUP, _S.SENT_BY_POST, _S.COLLECTED})
 
 
 class RejectionReason(StrEnum):
@@ -75,6 +76,8 @@ class RestorationService:
         clock: Clock,
         timings: ProcessingTimings,
         desk_enabled: bool = False,
+        email_enabled: bool = False,
+        service_level: timedelta = timedelta(hours=72),
         vault: FileVault | None = None,
     ) -> None:
         self._uow_factory = uow_factory
@@ -82,6 +85,8 @@ class RestorationService:
         self._clock = clock
         self._timings = timings
         self._desk_enabled = desk_enabled  # automatic rejections call the operators
+        self._email_enabled = email_enabled  # SMTP is configured: confirmed addresses get news
+        self._service_level = service_level  # the longest an application should take
         # Where scans are deleted once the status is final; without one (tests), the retention
         # sweep deletes the files no record refers to.
         self._vault = vault
@@ -191,6 +196,14 @@ class RestorationService:
         await self.destroy_files(destroyed)
         return application
 
+    async def mark_collected(
+        self, application_id: int, *, owner: int, operator_id: int
+    ) -> Application:
+        """An operator hands the paper copy over at the office: its reminders stop."""
+        return await self.change_status(
+            application_id, _S.COLLECTED, actor=operator_actor(operator_id), owner=owner
+        )
+
     async def confirm_identity(self, user_id: int, *, locale: str, phone: str, enp: str) -> None:
         """Login confirmed: remember whose register record this citizen is (the check later
         compares the application with it). Creates the profile if it is missing."""
@@ -289,6 +302,15 @@ class RestorationService:
             await uow.commit()
 
     # --- queries --------------------------------------------------------------------------
+
+    def next_step(self, application: Application) -> NextStep:
+        """What happens next to the application, and by when."""
+        return next_step(
+            application,
+            timings=self._timings,
+            service_level=self._service_level,
+            now=self._clock.now(),
+        )
 
     async def get(self, application_id: int) -> Application:
         async with self._uow_factory() as uow:
@@ -392,6 +414,15 @@ class RestorationService:
         )
         if target is _S.READY:
             await uow.outbox.add(self._citizen_row(application, NotificationKind.POLICY_DOCUMENT))
+        if self._email_enabled:
+            citizen = await uow.citizens.get(application.user_id)
+            if citizen is not None and citizen.confirmed_email:
+                # The same news by email (the PDF attached when it is READY); its own lane.
+                await uow.outbox.add(
+                    self._citizen_row(
+                        application, NotificationKind.EMAIL_STATUS, status=target.value
+                    )
+                )
         if self._desk_enabled and actor == SYSTEM_ACTOR and rejection_code(reason) is not None:
             # An automatic rejection by the register check: operators should look at it.
             await call_operators(

@@ -234,8 +234,14 @@ class DataRetention:
             conversation = await uow.conversations.erase(user_id)
             # Pending and delivered rows alike: the chat id itself names the person.
             await uow.outbox.delete_for_chat(user_id)
+            # What reminders and email confirmation keep of the person goes too.
+            reminded = await uow.reminders.erase(user_id)
+            pending_email = await uow.emails.get(user_id)
+            await uow.emails.delete(user_id)
             profile = await uow.citizens.delete(user_id)
-            erasure.found = bool(profile or dialogs or conversation or erasure.kept)
+            erasure.found = bool(
+                profile or dialogs or conversation or erasure.kept or reminded or pending_email
+            )
             if conversation is not None or withdrawn_ids:
                 # Operators learn of it; their copy of the conversation goes with the topic.
                 await uow.outbox.add(

@@ -220,6 +220,14 @@ class SandboxClient:
 
     # --- inspection and faults ----------------------------------------------------------------
 
+    async def clock(self) -> dict[str, Any]:
+        """The sandbox clock: {"offset_seconds", "now"} (unix time as the bot sees it)."""
+        return await self.request("GET", "/clock")
+
+    async def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the sandbox clock forward; a bot with SANDBOX_CLOCK=1 follows it."""
+        return await self.request("POST", "/clock", json={"advance_seconds": seconds})
+
     async def state(self) -> dict[str, Any]:
         result: dict[str, Any] = await self.request("GET", "/state")
         return result

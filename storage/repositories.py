@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
@@ -21,13 +21,17 @@ from core.models import (
     DestroyedData,
     Destruction,
     DestructionReason,
+    DialogSnapshot,
     LossReason,
     Notification,
     NotificationKind,
     Passport,
+    PendingEmail,
+    SentReminder,
     StatusChange,
     StoredFile,
 )
+from core.support import Conversation, ConversationStatus
 from storage.database import (
     from_db_time,
     from_db_time_or_none,
@@ -369,8 +373,8 @@ class SqliteCitizenRepository:
 
     async def get(self, user_id: int) -> Citizen | None:
         async with self._connection.execute(
-            "SELECT user_id, locale, phone, enp, email, consent_at, blocked_bot"
-            " FROM citizens WHERE user_id = ?",
+            "SELECT user_id, locale, phone, enp, email, consent_at, blocked_bot, reminders_off,"
+            " email_confirmed_at FROM citizens WHERE user_id = ?",
             (user_id,),
         ) as cursor:
             row = await cursor.fetchone()
@@ -384,15 +388,19 @@ class SqliteCitizenRepository:
             email=row["email"],
             consent_at=from_db_time_or_none(row["consent_at"]),
             blocked_bot=bool(row["blocked_bot"]),
+            reminders_off=bool(row["reminders_off"]),
+            email_confirmed_at=from_db_time_or_none(row["email_confirmed_at"]),
         )
 
     async def save(self, citizen: Citizen) -> None:
         await self._connection.execute(
-            "INSERT INTO citizens (user_id, locale, phone, enp, email, consent_at, blocked_bot)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO citizens (user_id, locale, phone, enp, email, consent_at, blocked_bot,"
+            " reminders_off, email_confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale,"
             " phone = excluded.phone, enp = excluded.enp, email = excluded.email,"
-            " consent_at = excluded.consent_at, blocked_bot = excluded.blocked_bot",
+            " consent_at = excluded.consent_at, blocked_bot = excluded.blocked_bot,"
+            " reminders_off = excluded.reminders_off,"
+            " email_confirmed_at = excluded.email_confirmed_at",
             (
                 citizen.user_id,
                 citizen.locale,
@@ -401,6 +409,8 @@ class SqliteCitizenRepository:
                 citizen.email,
                 to_db_time_or_none(citizen.consent_at),
                 int(citizen.blocked_bot),
+                int(citizen.reminders_off),
+                to_db_time_or_none(citizen.email_confirmed_at),
             ),
         )
 
@@ -438,10 +448,16 @@ class SqliteOutbox:
         if self._on_add is not None:
             self._on_add()
 
-    async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
+    async def due(
+        self, now: datetime, limit: int, kinds: Collection[NotificationKind] | None = None
+    ) -> Sequence[Notification]:
+        of_kinds, params = "", [to_db_time(now)]
+        if kinds is not None:
+            of_kinds = f" AND kind IN ({', '.join('?' * len(kinds))})"
+            params.extend(kind.value for kind in kinds)
         return await self._pending(
-            "AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?",
-            (to_db_time(now), limit),
+            f"AND (not_before IS NULL OR not_before <= ?){of_kinds} ORDER BY id LIMIT ?",
+            (*params, limit),
         )
 
     async def postponed(self, now: datetime) -> Sequence[Notification]:
@@ -498,6 +514,173 @@ class SqliteOutbox:
     async def delete_for_chat(self, chat_id: int) -> int:
         cursor = await self._connection.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
         return cursor.rowcount
+
+
+_FINAL = tuple(status.value for status in ApplicationStatus if status.is_final)
+
+
+class SqliteReminderStore:
+    """What reminders are computed from. Dialogs are read from the FSM table: a private chat's
+    record (chat id = user id, no topic) with a state, stamped when it last moved."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def dialogs(
+        self, *, idle_since: datetime | None = None, user_id: int | None = None
+    ) -> Sequence[DialogSnapshot]:
+        where = [
+            "state IS NOT NULL",
+            "updated_at IS NOT NULL",
+            "chat_id = user_id",
+            "thread_id IS NULL",
+            "business_connection_id IS NULL",
+        ]
+        params: list[object] = []
+        if idle_since is not None:
+            where.append("updated_at <= ?")
+            params.append(to_db_time(idle_since))
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
+        async with self._connection.execute(
+            "SELECT user_id, state, data, updated_at FROM fsm_state"
+            f" WHERE {' AND '.join(where)} ORDER BY updated_at",
+            params,
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            DialogSnapshot(
+                user_id=row["user_id"],
+                state=row["state"],
+                data=_payload(row["data"]),
+                updated_at=from_db_time(row["updated_at"]),
+            )
+            for row in rows
+        ]
+
+    async def _applications(self, where: str, params: Sequence[object]) -> list[Application]:
+        async with self._connection.execute(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE {where} ORDER BY id", params
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_application_from_row(row) for row in rows]
+
+    async def applications_in(
+        self, status: ApplicationStatus, *, user_id: int | None = None
+    ) -> Sequence[Application]:
+        if user_id is None:
+            return await self._applications("status = ?", (status.value,))
+        return await self._applications("status = ? AND user_id = ?", (status.value, user_id))
+
+    async def open_applications(self, created_before: datetime) -> Sequence[Application]:
+        marks = ", ".join("?" * len(_FINAL))
+        return await self._applications(
+            f"status NOT IN ({marks}) AND created_at < ?", (*_FINAL, to_db_time(created_before))
+        )
+
+    async def waiting_conversations(self) -> Sequence[Conversation]:
+        async with self._connection.execute(
+            "SELECT user_id, opened_at, thread_id, citizen_name FROM conversations"
+            " WHERE status = ? ORDER BY opened_at, user_id",
+            (ConversationStatus.WAITING.value,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            Conversation(
+                user_id=row["user_id"],
+                status=ConversationStatus.WAITING,
+                opened_at=from_db_time(row["opened_at"]),
+                thread_id=row["thread_id"],
+                citizen_name=row["citizen_name"],
+            )
+            for row in rows
+        ]
+
+    async def sent(self, user_id: int, topic: str, subject: str) -> SentReminder | None:
+        async with self._connection.execute(
+            "SELECT sent, last_sent_at FROM reminders_sent"
+            " WHERE user_id = ? AND topic = ? AND subject = ?",
+            (user_id, topic, subject),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return SentReminder(
+            user_id, topic, subject, row["sent"], from_db_time_or_none(row["last_sent_at"])
+        )
+
+    async def record_sent(self, reminder: SentReminder) -> None:
+        await self._connection.execute(
+            "INSERT OR REPLACE INTO reminders_sent (user_id, topic, subject, sent, last_sent_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                reminder.user_id,
+                reminder.topic,
+                reminder.subject,
+                reminder.sent,
+                to_db_time_or_none(reminder.last_sent_at),
+            ),
+        )
+
+    async def erase(self, user_id: int) -> int:
+        cursor = await self._connection.execute(
+            "DELETE FROM reminders_sent WHERE user_id = ?", (user_id,)
+        )
+        return cursor.rowcount
+
+    async def last_digest_day(self) -> date | None:
+        async with self._connection.execute("SELECT MAX(day) FROM digests") as cursor:
+            row = await cursor.fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
+    async def record_digest(self, day: date, at: datetime) -> None:
+        await self._connection.execute(
+            "INSERT OR REPLACE INTO digests (day, sent_at) VALUES (?, ?)",
+            (day.isoformat(), to_db_time(at)),
+        )
+
+    async def record_tick(self, at: datetime) -> None:
+        await self._connection.execute(
+            "INSERT INTO reminder_ticks (id, checked_at) VALUES (1, ?)"
+            " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+            (to_db_time(at),),
+        )
+
+
+class SqliteEmailConfirmations:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def get(self, user_id: int) -> PendingEmail | None:
+        async with self._connection.execute(
+            "SELECT email, code, sent_at, attempts FROM email_confirmations WHERE user_id = ?",
+            (user_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return PendingEmail(
+            user_id, row["email"], row["code"], from_db_time(row["sent_at"]), row["attempts"]
+        )
+
+    async def save(self, pending: PendingEmail) -> None:
+        await self._connection.execute(
+            "INSERT OR REPLACE INTO email_confirmations (user_id, email, code, sent_at, attempts)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                pending.user_id,
+                pending.email,
+                pending.code,
+                to_db_time(pending.sent_at),
+                pending.attempts,
+            ),
+        )
+
+    async def delete(self, user_id: int) -> None:
+        await self._connection.execute(
+            "DELETE FROM email_confirmations WHERE user_id = ?", (user_id,)
+        )
 
 
 def _status_or_none(value: str | None) -> ApplicationStatus | None:

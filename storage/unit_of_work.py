@@ -13,7 +13,9 @@ from storage.repositories import (
     SqliteAuditTrail,
     SqliteCitizenRepository,
     SqliteDestructionLog,
+    SqliteEmailConfirmations,
     SqliteOutbox,
+    SqliteReminderStore,
 )
 from storage.support import SqliteConversations
 
@@ -30,6 +32,8 @@ class SqliteUnitOfWork:
     citizens: SqliteCitizenRepository
     outbox: SqliteOutbox
     conversations: SqliteConversations
+    reminders: SqliteReminderStore
+    emails: SqliteEmailConfirmations
     destructions: SqliteDestructionLog
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None) -> None:
@@ -57,6 +61,8 @@ class SqliteUnitOfWork:
         self.citizens = SqliteCitizenRepository(connection)
         self.outbox = SqliteOutbox(connection, on_add=self._queue)
         self.conversations = SqliteConversations(connection)
+        self.reminders = SqliteReminderStore(connection)
+        self.emails = SqliteEmailConfirmations(connection)
         self.destructions = SqliteDestructionLog(connection)
         return self
 

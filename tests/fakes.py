@@ -12,7 +12,7 @@ import copy
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from types import TracebackType
 from typing import Self
@@ -25,9 +25,13 @@ from core.models import (
     Citizen,
     Destruction,
     DialogRecord,
+    DialogSnapshot,
     InsuredPerson,
     Notification,
+    NotificationKind,
     Passport,
+    PendingEmail,
+    SentReminder,
     StatusChange,
     StoredFile,
     VaultEntry,
@@ -37,9 +41,11 @@ from core.ports import (
     AuditTrail,
     CitizenRepository,
     DestructionLog,
+    EmailConfirmations,
     Outbox,
+    ReminderStore,
 )
-from core.support import Conversation, Conversations, RelayedMessage
+from core.support import Conversation, Conversations, ConversationStatus, RelayedMessage
 
 # Long enough for a slow test, short enough that a forgotten lock fails instead of hanging.
 LOCK_TIMEOUT_SECONDS = 5.0
@@ -194,6 +200,12 @@ class _Tables:
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
     conversations: dict[int, Conversation] = field(default_factory=dict)
     relayed: dict[tuple[int, int], RelayedMessage] = field(default_factory=dict)
+    # The FSM table as reminders read it: one dialog per private chat.
+    dialogs: dict[int, DialogSnapshot] = field(default_factory=dict)
+    reminders_sent: dict[tuple[int, str, str], SentReminder] = field(default_factory=dict)
+    digests: dict[date, datetime] = field(default_factory=dict)
+    reminder_tick: datetime | None = None
+    emails: dict[int, PendingEmail] = field(default_factory=dict)
     destructions: list[Destruction] = field(default_factory=list)
 
 
@@ -251,6 +263,13 @@ class FakeUnitOfWorkFactory:
     def citizens(self) -> list[Citizen]:
         return [copy.deepcopy(c) for _, c in sorted(self.committed.citizens.items())]
 
+    def set_dialog(self, snapshot: DialogSnapshot) -> None:
+        """What the FSM storage would hold for a private chat (the bot writes it, not core)."""
+        self.committed.dialogs[snapshot.user_id] = copy.deepcopy(snapshot)
+
+    def clear_dialog(self, user_id: int) -> None:
+        self.committed.dialogs.pop(user_id, None)
+
     def destructions(self) -> list[Destruction]:
         return list(self.committed.destructions)
 
@@ -282,6 +301,8 @@ class FakeUnitOfWork:
         self.citizens: CitizenRepository = FakeCitizenRepository(self)
         self.outbox: Outbox = FakeOutbox(self)
         self.conversations: Conversations = FakeConversations(self)
+        self.reminders: ReminderStore = FakeReminderStore(self)
+        self.emails: EmailConfirmations = FakeEmailConfirmations(self)
         self.destructions: DestructionLog = FakeDestructionLog(self)
 
     async def __aenter__(self) -> Self:
@@ -508,13 +529,16 @@ class FakeOutbox:
         tables.outbox[notification.id] = OutboxRow(copy.deepcopy(notification))
         self._uow.queued = True
 
-    async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
+    async def due(
+        self, now: datetime, limit: int, kinds: Collection[NotificationKind] | None = None
+    ) -> Sequence[Notification]:
         tables = self._uow.check("outbox.due")
         due = [
             copy.deepcopy(r.notification)
             for _, r in sorted(tables.outbox.items())
             if r.state is OutboxState.PENDING
             and (r.notification.not_before is None or r.notification.not_before <= now)
+            and (kinds is None or r.notification.kind in kinds)
         ]
         return due[:limit]
 
@@ -612,3 +636,82 @@ class FakeConversations:
         conversation = tables.conversations.pop(user_id, None)
         tables.relayed = {k: r for k, r in tables.relayed.items() if r.user_id != user_id}
         return copy.deepcopy(conversation)
+
+
+class FakeReminderStore:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def dialogs(
+        self, *, idle_since: datetime | None = None, user_id: int | None = None
+    ) -> Sequence[DialogSnapshot]:
+        tables = self._uow.check("reminders.dialogs")
+        found = [
+            d
+            for d in tables.dialogs.values()
+            if (idle_since is None or d.updated_at <= idle_since)
+            and (user_id is None or d.user_id == user_id)
+        ]
+        return [copy.deepcopy(d) for d in sorted(found, key=lambda d: d.updated_at)]
+
+    async def applications_in(
+        self, status: ApplicationStatus, *, user_id: int | None = None
+    ) -> Sequence[Application]:
+        tables = self._uow.check("reminders.applications_in")
+        return [
+            copy.deepcopy(a)
+            for _, a in sorted(tables.applications.items())
+            if a.status is status and (user_id is None or a.user_id == user_id)
+        ]
+
+    async def open_applications(self, created_before: datetime) -> Sequence[Application]:
+        tables = self._uow.check("reminders.open_applications")
+        return [
+            copy.deepcopy(a)
+            for _, a in sorted(tables.applications.items())
+            if not a.status.is_final and a.created_at < created_before
+        ]
+
+    async def waiting_conversations(self) -> Sequence[Conversation]:
+        tables = self._uow.check("reminders.waiting_conversations")
+        found = [c for c in tables.conversations.values() if c.status is ConversationStatus.WAITING]
+        return [copy.deepcopy(c) for c in sorted(found, key=lambda c: (c.opened_at, c.user_id))]
+
+    async def sent(self, user_id: int, topic: str, subject: str) -> SentReminder | None:
+        tables = self._uow.check("reminders.sent")
+        return copy.deepcopy(tables.reminders_sent.get((user_id, topic, subject)))
+
+    async def record_sent(self, reminder: SentReminder) -> None:
+        tables = self._uow.check("reminders.record_sent")
+        key = (reminder.user_id, reminder.topic, reminder.subject)
+        tables.reminders_sent[key] = copy.deepcopy(reminder)
+
+    async def erase(self, user_id: int) -> int:
+        tables = self._uow.check("reminders.erase")
+        keys = [k for k in tables.reminders_sent if k[0] == user_id]
+        for key in keys:
+            del tables.reminders_sent[key]
+        return len(keys)
+
+    async def last_digest_day(self) -> date | None:
+        return max(self._uow.check("reminders.last_digest_day").digests, default=None)
+
+    async def record_digest(self, day: date, at: datetime) -> None:
+        self._uow.check("reminders.record_digest").digests[day] = at
+
+    async def record_tick(self, at: datetime) -> None:
+        self._uow.check("reminders.record_tick").reminder_tick = at
+
+
+class FakeEmailConfirmations:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, user_id: int) -> PendingEmail | None:
+        return copy.deepcopy(self._uow.check("emails.get").emails.get(user_id))
+
+    async def save(self, pending: PendingEmail) -> None:
+        self._uow.check("emails.save").emails[pending.user_id] = copy.deepcopy(pending)
+
+    async def delete(self, user_id: int) -> None:
+        self._uow.check("emails.delete").emails.pop(user_id, None)

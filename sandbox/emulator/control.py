@@ -183,6 +183,20 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
             ]
         )
 
+    @route("GET", "/clock")
+    async def clock(request: web.Request) -> web.StreamResponse:
+        """The sandbox clock a bot with SANDBOX_CLOCK=1 follows (real time plus the offset)."""
+        return _ok({"offset_seconds": world.clock_offset, "now": world.now()})
+
+    @route("POST", "/clock")
+    async def advance_clock(request: web.Request) -> web.StreamResponse:
+        body = await _body(request)
+        try:
+            offset = world.advance_clock(float(body["advance_seconds"]))
+        except ValueError as error:
+            raise ControlError(400, str(error)) from error
+        return _ok({"offset_seconds": offset, "now": world.now()})
+
     @route("GET", "/schema_problems")
     async def schema_problems(request: web.Request) -> web.StreamResponse:
         return _ok(list(emu.schema_problems))

@@ -20,6 +20,10 @@ EXPECTED_TABLES = {
     "fsm_state",
     "conversations",
     "relayed_messages",
+    "reminders_sent",
+    "digests",
+    "reminder_ticks",
+    "email_confirmations",
     "destructions",
 }
 

@@ -16,6 +16,8 @@ from core.models import (
     DestructionReason,
     NotificationKind,
     Passport,
+    PendingEmail,
+    SentReminder,
     StoredFile,
 )
 from core.restoration import RejectionReason, RestorationService
@@ -321,3 +323,24 @@ async def test_erasing_someone_unknown_records_nothing(env: Env) -> None:
 def test_destruction_rows_never_name_a_person() -> None:
     fields = set(Destruction.__dataclass_fields__)
     assert fields == {"what", "reason", "at", "application_id", "count"}
+
+
+async def test_erasure_forgets_the_reminders_sent_and_an_address_being_confirmed(
+    env: Env,
+) -> None:
+    await env.submitted(D.POST)
+    now = env.clock.now()
+    async with env.db() as uow:
+        await uow.reminders.record_sent(SentReminder(USER, "dialog", "run-1", 1, now))
+        await uow.reminders.record_sent(SentReminder(OTHER, "dialog", "run-2", 1, now))
+        await uow.emails.save(PendingEmail(USER, "ivan@example.ru", "123456", now))
+        await uow.emails.save(PendingEmail(OTHER, "other@example.ru", "654321", now))
+        await uow.commit()
+
+    assert (await env.retention.erase_citizen(USER)).found
+
+    async with env.db() as uow:
+        assert await uow.reminders.sent(USER, "dialog", "run-1") is None
+        assert await uow.emails.get(USER) is None
+        assert await uow.reminders.sent(OTHER, "dialog", "run-2") is not None
+        assert await uow.emails.get(OTHER) is not None

@@ -9,12 +9,14 @@ from bot.handlers.citizen import (
     commands,
     consent,
     delivery,
+    email,
     fallback,
     forget,
     guards,
     login,
     passport,
     reason,
+    reminders,
     summary,
     support,
 )
@@ -28,7 +30,9 @@ def citizen_router() -> Router:
     router.include_routers(
         guards.too_old,
         commands.router,
-        forget.router,
+        reminders.router,
+        forget.router,  # before email: /forget_me works while a code is awaited too
+        email.router,
         support.router,
         consent.router,  # /start
         guards.unknown_commands,
