@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 HIDDEN = "***"
 MIN_KNOWN_LENGTH = 3  # shorter "known values" would mask ordinary words
 
 # An application number as the bot writes it: after «№» (ru) or "No." (en).
+_DATA = Path(__file__).with_name("data")
 _APPLICATION_NUMBER = r"(?:№|No\.)\s*\d{4}-\d{6}"
 # Five digits or more, possibly grouped by spaces, hyphens, brackets or «№» ("4508 № 123456"),
 # an optional leading +.
@@ -24,18 +26,16 @@ _DIGIT_RUN = r"\+?\d(?:[ \-()№]{0,3}\d){4,}"
 _DIGITS = re.compile(rf"(?P<keep>{_APPLICATION_NUMBER})|(?P<run>{_DIGIT_RUN})")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
-# Words that make a clause part of a postal address. Abbreviations need their dot (or a number
-# after them) so that ordinary words and prepositions are left alone.
-_ADDRESS_WORDS = (
-    r"улиц[аеуы]|проспект[аеу]?|переул(?:ок|ке|ка)|шоссе|бульвар[аеу]?|площад[ьи]|набережн[аяой]+"
-    r"|проезд[аеу]?|тупик[аеу]?|микрорайон[аеу]?|квартир[аеуы]|корпус[аеу]?|строени[еяю]"
-    r"|дом|доме|пос[её]л(?:ок|ке|ка)|деревн[яеи]"
-    r"|street|avenue|road|lane|boulevard|drive|apartment"
-)
-_ADDRESS_ABBREVIATIONS = (
-    r"ул|пр-т|просп|пр|пер|ш|б-р|бул|пл|наб|мкр|туп|д|кв|корп|стр|пос|дер"
-    r"|st|ave|rd|blvd|apt"
-)
+
+def _address_patterns(kind: str) -> str:
+    """The alternatives of one kind from core/data/address_words.txt (data, not code: they are
+    patterns for what people type, in Russian and English)."""
+    lines = (_DATA / "address_words.txt").read_text(encoding="utf-8").splitlines()
+    return "|".join(line.split(" ", 1)[1] for line in lines if line.startswith(f"{kind} "))
+
+
+_ADDRESS_WORDS = _address_patterns("word")
+_ADDRESS_ABBREVIATIONS = _address_patterns("abbreviation")
 _ADDRESS = re.compile(
     rf"(?<![\w-])(?:(?:{_ADDRESS_WORDS})(?!\w)|(?:{_ADDRESS_ABBREVIATIONS})(?:\.|\s*(?=\d)))",
     re.IGNORECASE,
