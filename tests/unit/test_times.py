@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import Texts, create_texts
+from bot.reminders import reminders_text
 from bot.times import citizen_time, office_hours, zone_label
 from core.models import PickupOffice
+from core.reminders import CitizenReminders, ReminderTopic, Upcoming
 from core.time_zones import CitizenZone, citizen_zone
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -80,3 +82,18 @@ def test_office_hours_of_a_region_of_unknown_zone_are_as_written(texts: Texts) -
     assert (
         office_hours(office("Atlantis"), unknown, texts, "ru", AT) == "9:00-18:00 &lt;Mon-Fri&gt;"
     )
+
+
+@pytest.mark.parametrize("locale", ["ru", "en"])
+def test_reminders_say_the_zone_is_the_regions_or_timezone(locale: str, texts: Texts) -> None:
+    upcoming = [Upcoming(ReminderTopic.DIALOG, AT, 2)]
+    own = CitizenReminders(True, True, citizen_zone("Свердловская область", MOSCOW), upcoming)
+    shown = reminders_text(own, texts, locale, "22:00–09:00")
+    assert texts.t("reminder.settings.zone.own", locale=locale, zone="UTC+5") in shown
+    assert "27.11.2026 14:05 — " in shown
+
+    unknown = CitizenReminders(True, True, citizen_zone(None, MOSCOW), upcoming)
+    shown = reminders_text(unknown, texts, locale, "22:00–09:00")
+    moscow = texts.t("time.zone.moscow", locale=locale)
+    assert texts.t("reminder.settings.zone.default", locale=locale, zone=moscow) in shown
+    assert f"27.11.2026 12:05 {moscow} — " in shown
