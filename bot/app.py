@@ -251,6 +251,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         delivery=delivery,
         texts=runtime.texts,
         offices=runtime.offices,
+        timezone=settings.timezone,
     )
     digest = DigestSender(
         reminders=reminders,

@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     support_chat_id: int | None = None
     operator_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     default_locale: Literal["ru", "en"] = "ru"
-    # Dates and times shown to people (status history, the policy's issue date).
+    # The operators' dates and the policy's issue date; a citizen's times when their region's zone
+    # is unknown (bot/times.py labels them then).
     timezone: ZoneInfo = ZoneInfo("Europe/Moscow")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
