@@ -48,13 +48,12 @@ from core.models import NotificationKind
 from core.outbox import OutboxDispatcher, Sender
 from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
 from core.restoration import RestorationService
-from storage.database import Database
-from storage.fsm import SqliteFsmStorage
-from storage.health import SqliteHealthProbe
+from storage.engines import Storage, open_storage
+from storage.health import SqlHealthProbe
 from storage.keys import load_data_keys
 from storage.offices import load_offices
 from storage.register import load_register
-from storage.unit_of_work import SqliteUnitOfWorkFactory
+from storage.unit_of_work import SqlUnitOfWorkFactory
 from storage.vault import DiskFileVault
 
 log = logging.getLogger(__name__)
@@ -73,15 +72,15 @@ class Runtime:
     register: RegisterLookup
     offices: PickupOffices
     vault: FileVault
-    uow_factory: SqliteUnitOfWorkFactory
+    uow_factory: SqlUnitOfWorkFactory
     restoration: RestorationService
     fsm_storage: BaseStorage
-    database: Database | None = None
+    storage: Storage | None = None
 
     async def close(self) -> None:
         await self.fsm_storage.close()
-        if self.database is not None:
-            await self.database.close()
+        if self.storage is not None:
+            await self.storage.close()
 
 
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -98,8 +97,8 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)
     )
     await vault.encrypt_stale_files()
-    database = await Database.open(settings.database_path)
-    uow_factory = SqliteUnitOfWorkFactory(database)
+    storage = await open_storage(settings.database, retry_seconds=settings.startup_retry_seconds)
+    uow_factory = storage.uow_factory
     restoration = RestorationService(
         uow_factory=uow_factory,
         register=register,
@@ -122,8 +121,8 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         vault=vault,
         uow_factory=uow_factory,
         restoration=restoration,
-        fsm_storage=SqliteFsmStorage(database),
-        database=database,
+        fsm_storage=storage.fsm,
+        storage=storage,
     )
 
 
@@ -137,10 +136,10 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
-def create_health_probe(runtime: Runtime) -> SqliteHealthProbe:
+def create_health_probe(runtime: Runtime) -> SqlHealthProbe:
     """What GET /healthz asks (bot/web.py)."""
-    assert runtime.database is not None
-    return SqliteHealthProbe(runtime.database, runtime.clock)
+    assert runtime.storage is not None
+    return runtime.storage.health_probe(runtime.clock)
 
 
 def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:

@@ -36,7 +36,12 @@ class RetryPolicy:
 
 
 class OutboxDispatcher:
-    """Drains due rows in order. Safe to call often: a drain already running makes it a no-op."""
+    """Drains due rows in order. Safe to call often: a drain already running makes it a no-op.
+
+    Each drain claims its rows for `claim` (Outbox.due), so several processes draining at once
+    never send a row twice; rows it has not started on by half that time, or holds back behind
+    a failed row of their lane, are given back at the end of the drain.
+    """
 
     def __init__(
         self,
@@ -46,12 +51,14 @@ class OutboxDispatcher:
         senders: Mapping[NotificationKind, Sender],
         retry: RetryPolicy | None = None,
         payload_retention: timedelta = timedelta(days=7),
+        claim: timedelta = timedelta(minutes=5),
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
         self._retry = retry or RetryPolicy()
         self._payload_retention = payload_retention
+        self._claim = claim
         self._lock = asyncio.Lock()
 
     async def drain(self, limit: int = 100) -> int:
@@ -59,18 +66,29 @@ class OutboxDispatcher:
         if self._lock.locked():
             return 0
         async with self._lock:
+            now = self._clock.now()
             async with self._uow_factory() as uow:
-                due = list(await uow.outbox.due(self._clock.now(), limit))
+                due = list(await uow.outbox.due(now, limit, claim_until=now + self._claim))
+                await uow.commit()
+            # A send may retry for a while: none starts so late that the claim could lapse
+            # under it and another process take the row.
+            start_by = now + self._claim / 2
             held: set[tuple[Audience, int]] = set()
+            unsent: list[Notification] = []
             delivered = 0
             for notification in due:
                 lane = (notification.kind.audience, notification.chat_id)
-                if lane in held:
-                    continue
-                if await self._deliver(notification):
+                if lane in held or self._clock.now() >= start_by:
+                    unsent.append(notification)
+                elif await self._deliver(notification):
                     delivered += 1
                 else:
                     held.add(lane)
+            if unsent:
+                async with self._uow_factory() as uow:
+                    for notification in unsent:
+                        await uow.outbox.release(notification)
+                    await uow.commit()
             return delivered
 
     async def clear_old_payloads(self) -> int:

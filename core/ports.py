@@ -100,8 +100,20 @@ class Outbox(Protocol):
         """Queue a row (sets its id); the unit of work wakes the sender after commit."""
         ...
 
-    async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
-        """Neither sent nor failed, not_before None or come; ordered by id."""
+    async def due(
+        self, now: datetime, limit: int, *, claim_until: datetime | None = None
+    ) -> Sequence[Notification]:
+        """Neither sent nor failed, not_before None or come; ordered by id.
+
+        With claim_until the rows are the caller's until then (once committed): no other due()
+        returns them meanwhile, so several senders never send a row twice. Each is finished
+        (mark_sent, postpone, mark_failed) or given back (release); a row neither comes due
+        again at claim_until. The rows returned keep their own not_before.
+        """
+        ...
+
+    async def release(self, notification: Notification) -> None:
+        """Give back a claimed row that was not sent: due again at its own not_before."""
         ...
 
     async def mark_sent(
@@ -145,4 +157,6 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """read_only: for lookups; it never waits for a writer and cannot commit."""
+        ...

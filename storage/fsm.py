@@ -1,8 +1,9 @@
-"""aiogram FSM storage on SQLite: dialog state survives restarts.
+"""aiogram FSM storage on either engine (storage/sql.py): dialog state survives restarts.
 
-Reads come from a bounded write-through cache, so an update costs no database round trip for its
-state and data once the chat is known: SQLite is the engine of a single bot process (several
-instances use a shared server engine instead), so this process sees every write it must see.
+On SQLite reads come from a bounded write-through cache, so an update costs no database round
+trip for its state and data once the chat is known: SQLite is the engine of a single bot process,
+so this process sees every write it must see. On PostgreSQL several instances share the records,
+so nothing is cached: every read asks the database.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from storage.database import Database
+from storage.sql import SqlDatabase
 
 
 def storage_key_id(key: StorageKey) -> str:
@@ -56,23 +57,26 @@ _INSERT_KEY = (
 _DROP_IF_EMPTY = "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data = '{}'"
 
 
-class SqliteFsmStorage(BaseStorage):
-    """aiogram BaseStorage on the shared Database. Data must be JSON-serialisable.
+class SqlFsmStorage(BaseStorage):
+    """aiogram BaseStorage on the shared database. Data must be JSON-serialisable.
 
-    close() leaves the Database open unless close_database=True: the composition root owns it and
+    close() leaves the database open unless close_database=True: the composition root owns it and
     other components (units of work, the outbox worker) still use it during shutdown.
     """
 
     def __init__(
-        self, db: Database, *, close_database: bool = False, cache_size: int = 50_000
+        self, db: SqlDatabase, *, close_database: bool = False, cache_size: int = 50_000
     ) -> None:
         self._db = db
         self._close_database = close_database
         # key id -> (state, data as JSON text); the text doubles as a defensive copy.
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
-        self._cache_size = cache_size
+        # Another process may write the same records: a cache would serve stale dialogs.
+        self._cache_size = cache_size if db.single_process else 0
 
     def _remember(self, key_id: str, state: str | None, data_text: str) -> None:
+        if not self._cache_size:
+            return
         self._cache[key_id] = (state, data_text)
         self._cache.move_to_end(key_id)
         if len(self._cache) > self._cache_size:
@@ -83,30 +87,31 @@ class SqliteFsmStorage(BaseStorage):
         if cached is not None:
             self._cache.move_to_end(key_id)
             return cached
-        async with self._db.acquire() as connection:
-            rows = await connection.execute_fetchall(
+        async with self._db.connect() as session:
+            row = await session.fetch_one(
                 "SELECT state, data FROM fsm_state WHERE key = ?", (key_id,)
             )
-        record: tuple[str | None, str] = (rows[0][0], rows[0][1]) if rows else (None, "{}")
+        record: tuple[str | None, str] = (row[0], row[1]) if row else (None, "{}")
         self._remember(key_id, *record)
         return record
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         key_id = storage_key_id(key)
-        _, data_text = await self._record(key_id)
-        # The cache changes before the write, so a reader in between already sees it.
-        self._remember(key_id, value, data_text)
+        if self._cache_size:
+            # The cache changes before the write, so a reader in between already sees it.
+            _, data_text = await self._record(key_id)
+            self._remember(key_id, value, data_text)
         try:
             if value is None:
-                async with self._db.transaction() as connection:
-                    await connection.execute(
+                async with self._db.transaction() as session:
+                    await session.execute(
                         "UPDATE fsm_state SET state = NULL WHERE key = ?", (key_id,)
                     )
-                    await connection.execute(_DROP_IF_EMPTY, (key_id,))
+                    await session.execute(_DROP_IF_EMPTY, (key_id,))
             else:
-                async with self._db.acquire() as connection:
-                    await connection.execute(
+                async with self._db.connect() as session:
+                    await session.execute(
                         f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state",
                         (*_key_columns(key), value, "{}"),
                     )
@@ -144,25 +149,26 @@ class SqliteFsmStorage(BaseStorage):
 
     async def delete_for_user(self, user_id: int) -> int:
         """Forget every dialog of a person (a data deletion request); returns rows removed."""
-        async with self._db.acquire() as connection:
-            cursor = await connection.execute("DELETE FROM fsm_state WHERE user_id = ?", (user_id,))
+        async with self._db.connect() as session:
+            deleted = await session.execute("DELETE FROM fsm_state WHERE user_id = ?", (user_id,))
         self._cache.clear()  # rare: simpler than finding that user's keys
-        return cursor.rowcount
+        return deleted
 
     async def _write_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         key_id = storage_key_id(key)
-        state, _ = await self._record(key_id)
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        self._remember(key_id, state, text)
+        if self._cache_size:
+            state, _ = await self._record(key_id)
+            self._remember(key_id, state, text)
         try:
             # One statement autocommits atomically; the empty case also drops an empty record.
-            async with self._db.transaction() if not data else self._db.acquire() as connection:
-                await connection.execute(
+            async with self._db.transaction() if not data else self._db.connect() as session:
+                await session.execute(
                     f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET data = excluded.data",
                     (*_key_columns(key), None, text),
                 )
                 if not data:
-                    await connection.execute(_DROP_IF_EMPTY, (key_id,))
+                    await session.execute(_DROP_IF_EMPTY, (key_id,))
         except BaseException:
             self._cache.pop(key_id, None)
             raise

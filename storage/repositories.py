@@ -1,15 +1,12 @@
-"""SQLite repositories behind core's ports. They run inside a SqliteUnitOfWork's transaction and
-never commit themselves."""
+"""Repositories behind core's ports, one implementation for SQLite and PostgreSQL (storage/sql.py
+isolates the dialects). They run inside a unit of work's transaction and never commit themselves."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-
-import aiosqlite
 
 from core.errors import ApplicationNotFound, DuplicateApplication
 from core.models import (
@@ -25,16 +22,14 @@ from core.models import (
     StatusChange,
     StoredFile,
 )
-from storage.database import (
+from storage.sql import (
+    Row,
+    Session,
+    UniqueViolation,
+    aware,
     from_db_time,
     from_db_time_or_none,
-    to_db_time,
-    to_db_time_or_none,
 )
-
-# The port does not pass a time for these bookkeeping stamps; nothing reads them back for logic,
-# so SQLite's clock is good enough. Same fixed-width format as to_db_time (milliseconds).
-_SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
 
 # Cap stored delivery errors: they are for a human reading the table, not a log archive.
 _MAX_ERROR_LENGTH = 1_000
@@ -47,7 +42,7 @@ _APPLICATION_COLUMNS = (
 )
 
 
-def _application_from_row(row: sqlite3.Row) -> Application:
+def _application_from_row(row: Row) -> Application:
     scan = (
         None
         if row["scan_name"] is None
@@ -85,54 +80,53 @@ def application_number(created_at: datetime, application_id: int) -> str:
     return f"{created_at:%y%m}-{application_id:06d}"
 
 
-class SqliteApplicationRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
+class SqlApplicationRepository:
+    def __init__(self, db: Session) -> None:
+        self._db = db
 
     async def add(self, draft: ApplicationDraft, *, now: datetime) -> Application:
         if not draft.idempotency_key:
             raise ValueError("draft.idempotency_key must be set")
-        stamp = to_db_time(now)
+        stamp = aware(now).astimezone(UTC)  # as it reads back
         try:
-            cursor = await self._connection.execute(
-                "INSERT INTO applications (user_id, chat_id, enp, loss_reason, loss_reason_text,"
-                " passport_series, passport_number, scan_name, scan_sha256, scan_size, delivery,"
-                " postcode, address, office_id, locale, status, created_at, updated_at,"
-                " idempotency_key, fee_paid_kopecks)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    draft.user_id,
-                    draft.chat_id,
-                    draft.enp,
-                    draft.loss_reason.value,
-                    draft.loss_reason_text,
-                    draft.passport.series,
-                    draft.passport.number,
-                    draft.scan.name,
-                    draft.scan.sha256,
-                    draft.scan.size,
-                    draft.delivery.value,
-                    draft.postcode,
-                    draft.address,
-                    draft.office_id,
-                    draft.locale,
-                    ApplicationStatus.SUBMITTED.value,
-                    stamp,
-                    stamp,
-                    draft.idempotency_key,
-                    draft.fee_paid_kopecks,
-                ),
-            )
-        except sqlite3.IntegrityError as error:
-            if "applications.idempotency_key" in str(error):
+            async with self._db.savepoint():
+                application_id = await self._db.fetch_value(
+                    "INSERT INTO applications (user_id, chat_id, enp, loss_reason,"
+                    " loss_reason_text, passport_series, passport_number, scan_name, scan_sha256,"
+                    " scan_size, delivery, postcode, address, office_id, locale, status,"
+                    " created_at, updated_at, idempotency_key, fee_paid_kopecks)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING id",
+                    (
+                        draft.user_id,
+                        draft.chat_id,
+                        draft.enp,
+                        draft.loss_reason.value,
+                        draft.loss_reason_text,
+                        draft.passport.series,
+                        draft.passport.number,
+                        draft.scan.name,
+                        draft.scan.sha256,
+                        draft.scan.size,
+                        draft.delivery.value,
+                        draft.postcode,
+                        draft.address,
+                        draft.office_id,
+                        draft.locale,
+                        ApplicationStatus.SUBMITTED.value,
+                        stamp,
+                        stamp,
+                        draft.idempotency_key,
+                        draft.fee_paid_kopecks,
+                    ),
+                )
+        except UniqueViolation as error:
+            if "idempotency_key" in str(error):
                 raise DuplicateApplication(draft.idempotency_key) from error
             raise
-        application_id = cursor.lastrowid
-        if application_id is None:  # pragma: no cover - an INSERT always sets it
-            raise RuntimeError("no row id after INSERT")
         # The number needs the id, so it is set right after the insert, in the same transaction.
         number = application_number(now, application_id)
-        await self._connection.execute(
+        await self._db.execute(
             "UPDATE applications SET number = ? WHERE id = ?", (number, application_id)
         )
         return Application(
@@ -151,17 +145,18 @@ class SqliteApplicationRepository:
             office_id=draft.office_id,
             locale=draft.locale,
             status=ApplicationStatus.SUBMITTED,
-            created_at=from_db_time(stamp),
-            updated_at=from_db_time(stamp),
+            created_at=stamp,
+            updated_at=stamp,
             idempotency_key=draft.idempotency_key,
             fee_paid_kopecks=draft.fee_paid_kopecks,
         )
 
     async def _one(self, where: str, value: object) -> Application | None:
-        async with self._connection.execute(
-            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE {where} = ?", (value,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetch_one(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE {where} = ?"
+            f"{self._db.lock_rows}",
+            (value,),
+        )
         return None if row is None else _application_from_row(row)
 
     async def get(self, application_id: int) -> Application | None:
@@ -174,17 +169,16 @@ class SqliteApplicationRepository:
         return await self._one("idempotency_key", key)
 
     async def list_for_user(self, user_id: int) -> Sequence[Application]:
-        async with self._connection.execute(
+        rows = await self._db.fetch_all(
             f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE user_id = ? ORDER BY id",
             (user_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [_application_from_row(row) for row in rows]
 
     async def update(self, application: Application) -> None:
         """Write every mutable field; id, number, owner, creation time and key never change."""
         scan = application.scan
-        cursor = await self._connection.execute(
+        changed = await self._db.execute(
             "UPDATE applications SET chat_id = ?, enp = ?, loss_reason = ?, loss_reason_text = ?,"
             " passport_series = ?, passport_number = ?, scan_name = ?, scan_sha256 = ?,"
             " scan_size = ?, delivery = ?, postcode = ?, address = ?, office_id = ?, locale = ?,"
@@ -207,54 +201,52 @@ class SqliteApplicationRepository:
                 application.office_id,
                 application.locale,
                 application.status.value,
-                to_db_time(application.updated_at),
+                application.updated_at,
                 application.fee_paid_kopecks,
                 application.rejection_reason,
-                to_db_time_or_none(application.next_action_at),
+                application.next_action_at,
                 application.policy_file_id,
                 application.operator_id,
                 application.id,
             ),
         )
-        if cursor.rowcount == 0:
+        if changed == 0:
             raise ApplicationNotFound(application.id)
 
     async def due(self, now: datetime, limit: int) -> Sequence[Application]:
-        async with self._connection.execute(
+        rows = await self._db.fetch_all(
             f"SELECT {_APPLICATION_COLUMNS} FROM applications"
             " WHERE next_action_at IS NOT NULL AND next_action_at <= ?"
             " ORDER BY next_action_at, id LIMIT ?",
-            (to_db_time(now), limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
+            (now, limit),
+        )
         return [_application_from_row(row) for row in rows]
 
 
-class SqliteAuditTrail:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
+class SqlAuditTrail:
+    def __init__(self, db: Session) -> None:
+        self._db = db
 
     async def record(self, change: StatusChange) -> None:
-        await self._connection.execute(
+        await self._db.execute(
             "INSERT INTO status_changes (application_id, from_status, to_status, at, actor, reason)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 change.application_id,
                 None if change.from_status is None else change.from_status.value,
                 change.to_status.value,
-                to_db_time(change.at),
+                change.at,
                 change.actor,
                 change.reason,
             ),
         )
 
     async def history(self, application_id: int) -> Sequence[StatusChange]:
-        async with self._connection.execute(
+        rows = await self._db.fetch_all(
             "SELECT application_id, from_status, to_status, at, actor, reason"
             " FROM status_changes WHERE application_id = ? ORDER BY id",
             (application_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [
             StatusChange(
                 application_id=row["application_id"],
@@ -268,17 +260,16 @@ class SqliteAuditTrail:
         ]
 
 
-class SqliteCitizenRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
+class SqlCitizenRepository:
+    def __init__(self, db: Session) -> None:
+        self._db = db
 
     async def get(self, user_id: int) -> Citizen | None:
-        async with self._connection.execute(
+        row = await self._db.fetch_one(
             "SELECT user_id, locale, phone, enp, email, consent_at, blocked_bot"
-            " FROM citizens WHERE user_id = ?",
+            f" FROM citizens WHERE user_id = ?{self._db.lock_rows}",
             (user_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return None
         return Citizen(
@@ -292,7 +283,7 @@ class SqliteCitizenRepository:
         )
 
     async def save(self, citizen: Citizen) -> None:
-        await self._connection.execute(
+        await self._db.execute(
             "INSERT INTO citizens (user_id, locale, phone, enp, email, consent_at, blocked_bot)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale,"
@@ -304,88 +295,107 @@ class SqliteCitizenRepository:
                 citizen.phone,
                 citizen.enp,
                 citizen.email,
-                to_db_time_or_none(citizen.consent_at),
-                int(citizen.blocked_bot),
+                citizen.consent_at,
+                citizen.blocked_bot,  # SQLite stores a bool as 0/1, PostgreSQL as boolean
             ),
         )
 
 
-class SqliteOutbox:
+_OUTBOX_COLUMNS = "id, chat_id, kind, payload, attempts, not_before, created_at"
+_PENDING = "sent_at IS NULL AND failed_at IS NULL"
+
+
+def _notification_from_row(row: Row) -> Notification:
+    return Notification(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        kind=NotificationKind(row["kind"]),
+        payload=_payload(row["payload"]),
+        attempts=row["attempts"],
+        not_before=from_db_time_or_none(row["not_before"]),
+        created_at=from_db_time_or_none(row["created_at"]),
+    )
+
+
+class SqlOutbox:
     """Every delivery outcome (sent, postponed, failed) counts one attempt."""
 
-    def __init__(
-        self, connection: aiosqlite.Connection, on_add: Callable[[], None] | None = None
-    ) -> None:
-        self._connection = connection
+    def __init__(self, db: Session, on_add: Callable[[], None] | None = None) -> None:
+        self._db = db
         self._on_add = on_add
 
     async def add(self, notification: Notification) -> None:
-        cursor = await self._connection.execute(
+        # Callers may want the id (to log or to mark it later) without reading the row back.
+        notification.id = await self._db.fetch_value(
             "INSERT INTO outbox (chat_id, kind, payload, attempts, not_before, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 notification.chat_id,
                 notification.kind.value,
                 json.dumps(notification.payload, ensure_ascii=False),
                 notification.attempts,
-                to_db_time_or_none(notification.not_before),
-                to_db_time_or_none(notification.created_at),
+                notification.not_before,
+                notification.created_at,
             ),
         )
-        # Callers may want the id (to log or to mark it later) without reading the row back.
-        notification.id = cursor.lastrowid
         if self._on_add is not None:
             self._on_add()
 
-    async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
-        async with self._connection.execute(
-            "SELECT id, chat_id, kind, payload, attempts, not_before, created_at FROM outbox"
-            " WHERE sent_at IS NULL AND failed_at IS NULL"
-            " AND (not_before IS NULL OR not_before <= ?)"
-            " ORDER BY id LIMIT ?",
-            (to_db_time(now), limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            Notification(
-                id=row["id"],
-                chat_id=row["chat_id"],
-                kind=NotificationKind(row["kind"]),
-                payload=_payload(row["payload"]),
-                attempts=row["attempts"],
-                not_before=from_db_time_or_none(row["not_before"]),
-                created_at=from_db_time_or_none(row["created_at"]),
+    async def due(
+        self, now: datetime, limit: int, *, claim_until: datetime | None = None
+    ) -> Sequence[Notification]:
+        claiming = claim_until is not None
+        rows = await self._db.fetch_all(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox"
+            f" WHERE {_PENDING} AND (not_before IS NULL OR not_before <= ?)"
+            f" ORDER BY id LIMIT ?{self._db.skip_locked if claiming else ''}",
+            (now, limit),
+        )
+        if claiming and rows:
+            # Locked by the SELECT (PostgreSQL) or under the write lock (SQLite) until commit.
+            ids = [row["id"] for row in rows]
+            await self._db.execute(
+                f"UPDATE outbox SET not_before = ? WHERE id IN ({_marks(ids)})",
+                (claim_until, *ids),
             )
-            for row in rows
-        ]
+        return [_notification_from_row(row) for row in rows]
+
+    async def release(self, notification: Notification) -> None:
+        await self._db.execute(
+            f"UPDATE outbox SET not_before = ? WHERE id = ? AND {_PENDING}",
+            (notification.not_before, notification.id),
+        )
 
     async def mark_sent(
         self, notification_id: int, *, at: datetime, message_id: int | None
     ) -> None:
-        await self._connection.execute(
+        await self._db.execute(
             "UPDATE outbox SET sent_at = ?, message_id = ?, attempts = attempts + 1 WHERE id = ?",
-            (to_db_time(at), message_id, notification_id),
+            (at, message_id, notification_id),
         )
 
     async def postpone(self, notification_id: int, not_before: datetime, error: str) -> None:
-        await self._connection.execute(
+        await self._db.execute(
             "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
-            (to_db_time(not_before), error[:_MAX_ERROR_LENGTH], notification_id),
+            (not_before, error[:_MAX_ERROR_LENGTH], notification_id),
         )
 
     async def mark_failed(self, notification_id: int, error: str, *, at: datetime) -> None:
-        await self._connection.execute(
+        await self._db.execute(
             "UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
-            (to_db_time(at), error[:_MAX_ERROR_LENGTH], notification_id),
+            (at, error[:_MAX_ERROR_LENGTH], notification_id),
         )
 
     async def clear_payloads(self, done_before: datetime) -> int:
-        cursor = await self._connection.execute(
+        return await self._db.execute(
             "UPDATE outbox SET payload = '{}' WHERE payload != '{}'"
             " AND (sent_at <= ? OR failed_at <= ?)",
-            (to_db_time(done_before), to_db_time(done_before)),
+            (done_before, done_before),
         )
-        return cursor.rowcount
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _status_or_none(value: str | None) -> ApplicationStatus | None:

@@ -135,8 +135,8 @@ class FakeUnitOfWorkFactory:
         self.after_outbox_commit: Callable[[], None] | None = None
         self.queued_commits = 0  # commits that queued outbox rows (and woke the sender)
 
-    def __call__(self) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self)
+    def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self, read_only=read_only)
 
     def fail(self, operation: str, error: Exception, *, after: int = 0) -> None:
         """Make operation raise error once `after` calls have succeeded, until heal().
@@ -194,10 +194,11 @@ class FakeUnitOfWorkFactory:
 
 
 class FakeUnitOfWork:
-    def __init__(self, db: FakeUnitOfWorkFactory) -> None:
+    def __init__(self, db: FakeUnitOfWorkFactory, *, read_only: bool = False) -> None:
         self._db = db
         self._tables: _Tables | None = None
         self._used = False
+        self._read_only = read_only  # reads the last commit without the write lock
         self.queued = False
         # Typed as the ports: the Protocol's attributes are mutable, hence invariant.
         self.applications: ApplicationRepository = FakeApplicationRepository(self)
@@ -210,7 +211,8 @@ class FakeUnitOfWork:
         if self._used:
             raise RuntimeError("a unit of work is entered once; make a new one")
         self._used = True
-        await self._db._acquire()
+        if not self._read_only:
+            await self._db._acquire()
         self._tables = copy.deepcopy(self._db.committed)
         return self
 
@@ -222,10 +224,13 @@ class FakeUnitOfWork:
     ) -> None:
         # Whatever was not committed is dropped, exception or not.
         self._tables = None
-        self._db._release()
+        if not self._read_only:
+            self._db._release()
 
     async def commit(self) -> None:
         tables = self.tables()
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._db._check_fault("uow.commit")
         self._db.committed = copy.deepcopy(tables)
         self._db.commits += 1
@@ -362,15 +367,27 @@ class FakeOutbox:
         tables.outbox[notification.id] = OutboxRow(copy.deepcopy(notification))
         self._uow.queued = True
 
-    async def due(self, now: datetime, limit: int) -> Sequence[Notification]:
+    async def due(
+        self, now: datetime, limit: int, *, claim_until: datetime | None = None
+    ) -> Sequence[Notification]:
         tables = self._uow.check("outbox.due")
-        due = [
-            copy.deepcopy(r.notification)
+        rows = [
+            r
             for _, r in sorted(tables.outbox.items())
             if r.state is OutboxState.PENDING
             and (r.notification.not_before is None or r.notification.not_before <= now)
-        ]
-        return due[:limit]
+        ][:limit]
+        due = [copy.deepcopy(r.notification) for r in rows]
+        if claim_until is not None:
+            for row in rows:
+                row.notification.not_before = claim_until
+        return due
+
+    async def release(self, notification: Notification) -> None:
+        assert notification.id is not None
+        row = self._uow.check("outbox.release").outbox.get(notification.id)
+        if row is not None and row.state is OutboxState.PENDING:
+            row.notification.not_before = notification.not_before
 
     # Every outcome counts as an attempt, as in storage/.
     async def mark_sent(
