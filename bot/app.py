@@ -92,12 +92,13 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     # The register can be large: parse it off the event loop.
     register = await asyncio.to_thread(load_register, settings.registry_path)
     offices = await asyncio.to_thread(load_offices, settings.offices_path)
+    # Before the vault: a database that cannot be reached leaves no generated key behind.
+    storage = await open_storage(settings.database, retry_seconds=settings.startup_retry_seconds)
     data_key = settings.data_key.get_secret_value() if settings.data_key else None
     vault = DiskFileVault(
         settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)
     )
     await vault.encrypt_stale_files()
-    storage = await open_storage(settings.database, retry_seconds=settings.startup_retry_seconds)
     uow_factory = storage.uow_factory
     restoration = RestorationService(
         uow_factory=uow_factory,
