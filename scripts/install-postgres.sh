@@ -9,21 +9,6 @@ if [ -n "${PG_TEST_URL:-}" ] || command -v initdb >/dev/null 2>&1 \
     || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     exit 0
 fi
-
-packages="postgresql"
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-postgres: no apt-get here; install the PostgreSQL server with your package manager" >&2
-    echo "install-postgres: (the PostgreSQL tests are skipped until initdb is found, or set PG_TEST_URL)" >&2
-    exit 0
-fi
-if [ "$(id -u)" -ne 0 ]; then
-    echo "install-postgres: PostgreSQL is missing; as root, run:" >&2
-    echo "    apt-get update && apt-get install -y --no-install-recommends $packages" >&2
-    echo "install-postgres: (the PostgreSQL tests are skipped until then, or set PG_TEST_URL)" >&2
-    exit 0
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086  # the package list is meant to split
-apt-get install -y -qq --no-install-recommends $packages >/dev/null
-echo "install-postgres: installed $(ls -d /usr/lib/postgresql/*/bin | tail -1)"
+exec "$(dirname "$0")/apt-install.sh" install-postgres \
+    "the PostgreSQL tests are skipped until initdb is found, or PG_TEST_URL is set; under CI they fail" \
+    postgresql
