@@ -22,9 +22,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 3
 
+# The bot over HTTP against a bare aiogram bot (README "Performance"); ~15-20 min.
+# BENCH_ARGS=--quick for a ~3 minute version, --only steps,pdf,... for some items.
 bench: $(STAMP)
-	$(BIN)/python bench/hot_path.py
-	$(BIN)/python bench/documents.py
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -29,6 +29,7 @@ from aiogram.methods import SetWebhook
 from pydantic import ValidationError
 
 from bot.app import build_dispatcher, create_bot, create_health_probe, open_runtime
+from bot.clock import FollowedClock, SandboxClockUnavailable
 from bot.logs import setup_logging
 from bot.settings import Settings, describe_error
 from bot.web import HealthProbe, ListenError, create_web_app, serve_webhook, serving
@@ -139,8 +140,20 @@ async def serve_polling(
 
 
 async def run(settings: Settings, mode: Mode) -> None:
+    # The offline sandbox's movable clock (SANDBOX_CLOCK; refused outside loopback).
+    clock = FollowedClock(settings.telegram_api_base) if settings.sandbox_clock else None
+    if clock is not None:
+        await clock.start()
+    try:
+        await _run(settings, mode, clock)
+    finally:
+        if clock is not None:
+            await clock.stop()
+
+
+async def _run(settings: Settings, mode: Mode, clock: FollowedClock | None) -> None:
     # Settings files first (register, offices, keys): a bad one stops start-up before any call.
-    runtime = await open_runtime(settings)
+    runtime = await open_runtime(settings, clock=clock)
     bot = create_bot(settings)
     try:
         await reach_telegram(bot, settings)
@@ -197,7 +210,7 @@ def main() -> int:
     except DatabaseUnavailable as error:
         print(f"DATABASE_URL: {error}", file=sys.stderr)
         return 2
-    except (TelegramUnreachable, ListenError) as error:
+    except (TelegramUnreachable, ListenError, SandboxClockUnavailable) as error:
         print(error, file=sys.stderr)
         return 2
     except AiogramError as error:

@@ -67,6 +67,18 @@ class Profile(CallbackData, prefix="pf"):
     action: ProfileAction
 
 
+class ForgetAction(StrEnum):
+    ASK = "ask"
+    CONFIRM = "yes"
+    CANCEL = "no"
+
+
+class Forget(CallbackData, prefix="fg"):
+    """Withdraw consent and erase one's data (/forget_me, or from /profile)."""
+
+    action: ForgetAction
+
+
 class AskOperator(CallbackData, prefix="op"):
     """ "Contact an operator", offered at every step of the dialog."""
 
@@ -86,6 +98,7 @@ class DeskAction(StrEnum):
     REJECT = "no"
     NEW_SCAN = "scan"
     HANDED_OVER = "done"
+    COLLECTED = "got"  # the paper copy was handed to the citizen at the office
 
 
 class Desk(CallbackData, prefix="dk"):
@@ -108,3 +121,24 @@ class DeskTemplate(CallbackData, prefix="dt"):
 
 
 TYPED_REASON = "typed"
+
+
+class ReminderAction(StrEnum):
+    CONTINUE = "go"  # back to the step the citizen stopped at
+    ON = "on"
+    OFF = "off"
+
+
+class Reminder(CallbackData, prefix="rm"):
+    """A reminder's "continue" button and /reminders' switch; no id needed: the dialog is the
+    citizen's own."""
+
+    action: ReminderAction
+
+
+class EmailAction(StrEnum):
+    REMOVE = "rm"  # stop emails: the confirmed address is forgotten
+
+
+class Email(CallbackData, prefix="em"):
+    action: EmailAction

@@ -140,9 +140,23 @@ def languages() -> InlineKeyboardMarkup:
     )
 
 
-def profile() -> InlineKeyboardMarkup:
+def profile(*, email: bool = True, confirmed: bool = False) -> InlineKeyboardMarkup:
+    """The email buttons only when email is configured (SMTP_URL); withdrawing consent always."""
+    rows = []
+    if email:
+        rows.append([_button("button.set_email", cb.Profile(action=cb.ProfileAction.SET_EMAIL))])
+        if confirmed:
+            rows.append([_button("email.button.remove", cb.Email(action=cb.EmailAction.REMOVE))])
+    rows.append([_button("button.forget_me", cb.Forget(action=cb.ForgetAction.ASK))])
+    return inline(rows, operator=False)
+
+
+def forget_confirmation() -> InlineKeyboardMarkup:
     return inline(
-        [[_button("button.set_email", cb.Profile(action=cb.ProfileAction.SET_EMAIL))]],
+        [
+            [_button("button.forget_confirm", cb.Forget(action=cb.ForgetAction.CONFIRM))],
+            [_button("button.forget_cancel", cb.Forget(action=cb.ForgetAction.CANCEL))],
+        ],
         operator=False,
     )
 

@@ -19,6 +19,7 @@ from bot.i18n import Texts
 from core.delivery_methods import policy_for
 from core.errors import ApplicationNotFound, DeliveryFailed
 from core.models import Application, ApplicationStatus, Notification, StatusChange
+from core.next_step import NextStep
 from core.policy_document import POLICY_LABEL_KEYS, render_policy_pdf
 from core.ports import Clock, PickupOffices, UnitOfWorkFactory
 from core.restoration import RestorationService
@@ -53,6 +54,22 @@ def status_line(change: StatusChange, timezone: tzinfo, texts: Texts | None = No
     return line
 
 
+def next_step_text(
+    step: NextStep, texts: Texts, timezone: tzinfo, locale: str | None = None
+) -> str:
+    """ "What happens next, and when", in plain words."""
+    if step.expected_at is not None:
+        when = texts.t(
+            "next.by", locale=locale, at=f"{step.expected_at.astimezone(timezone):%d.%m.%Y %H:%M}"
+        )
+    elif step.late:
+        when = texts.t("next.late", locale=locale)
+    else:
+        when = ""
+    text = texts.t(f"next.{step.kind.value}", locale=locale)
+    return texts.t("next.line", locale=locale, step=text, when=when).rstrip()
+
+
 class PolicySender:
     """Sends the electronic policy: by stored file_id when Telegram has it, else rendered."""
 
@@ -74,6 +91,21 @@ class PolicySender:
             key: texts.t(key, locale=POLICY_LOCALE) for key in POLICY_LABEL_KEYS
         }
 
+    async def render(self, application: Application) -> tuple[bytes, str]:
+        """The policy PDF and its file name (for the chat, and attached to the email)."""
+        person = await self.restoration.person_for(application)
+        if person is None:
+            raise DeliveryFailed("the insured person is no longer in the register")
+        # Rendering is CPU work: keep it off the event loop.
+        pdf = await asyncio.to_thread(
+            render_policy_pdf,
+            person,
+            application_number=application.number,
+            issued_on=self.clock.now().astimezone(self.timezone).date(),
+            labels=self.labels,
+        )
+        return pdf, f"polis-oms-{person.enp[-4:]}.pdf"
+
     async def send(self, application: Application) -> int:
         """Returns the id of the message carrying the PDF."""
         chat_id = application.chat_id
@@ -86,21 +118,13 @@ class PolicySender:
                 chat_id=chat_id,
             )
             return sent.message_id
-        person = await self.restoration.person_for(application)
-        if person is None:
+        if await self.restoration.person_for(application) is None:
             raise DeliveryFailed("the insured person is no longer in the register")
         await self.delivery.send(
             SendChatAction(chat_id=chat_id, action=ChatAction.UPLOAD_DOCUMENT), chat_id=chat_id
         )
-        # Rendering is CPU work: keep it off the event loop.
-        pdf = await asyncio.to_thread(
-            render_policy_pdf,
-            person,
-            application_number=application.number,
-            issued_on=self.clock.now().astimezone(self.timezone).date(),
-            labels=self.labels,
-        )
-        document = BufferedInputFile(pdf, filename=f"polis-oms-{person.enp[-4:]}.pdf")
+        pdf, filename = await self.render(application)
+        document = BufferedInputFile(pdf, filename=filename)
         sent = await self.delivery.send(
             SendDocument(chat_id=chat_id, document=document, caption=caption), chat_id=chat_id
         )
@@ -133,12 +157,30 @@ class CitizenNotices:
         delivery: Delivery,
         texts: Texts,
         offices: PickupOffices,
+        timezone: tzinfo | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.restoration = restoration
         self.delivery = delivery
         self.texts = texts
         self.offices = offices
+        self.timezone = timezone  # of the "next step" dates; None leaves them out
+
+    def status_message(self, application: Application, status: ApplicationStatus) -> str:
+        """The status push: the status, what it means, the reason of a rejection, and what
+        happens next (while the status is still the current one)."""
+        text = self.status_text(application, status)
+        locale = application.locale
+        if status is ApplicationStatus.REJECTED and application.rejection_reason:
+            text += "\n" + self.texts.t(
+                "status.reason",
+                locale=locale,
+                reason=reason_text(application.rejection_reason, self.texts, locale),
+            )
+        if self.timezone is not None and application.status is status:
+            step = self.restoration.next_step(application)
+            text += "\n\n" + next_step_text(step, self.texts, self.timezone, locale)
+        return text
 
     async def _send(self, chat_id: int, text: str) -> int:
         sent = await self.delivery.send(SendMessage(chat_id=chat_id, text=text), chat_id=chat_id)
@@ -149,14 +191,7 @@ class CitizenNotices:
         if application is None:
             return None
         status = ApplicationStatus(str(notification.payload["status"]))
-        text = self.status_text(application, status)
-        if status is ApplicationStatus.REJECTED and application.rejection_reason:
-            text += "\n" + self.texts.t(
-                "status.reason",
-                locale=application.locale,
-                reason=reason_text(application.rejection_reason, self.texts, application.locale),
-            )
-        return await self._send(notification.chat_id, text)
+        return await self._send(notification.chat_id, self.status_message(application, status))
 
     async def operator_joined(self, notification: Notification) -> int | None:
         async with self.uow_factory(read_only=True) as uow:

@@ -52,5 +52,10 @@ class DeliveryFailed(DomainError):
     """A send failed after its retries; the caller records it (never dropped silently)."""
 
 
+class DeliveryUncertain(DeliveryFailed):
+    """The connection was lost before Telegram answered: the call may have been carried out.
+    Raised instead of resending a call that must not be done twice."""
+
+
 class NotOperatorsCase(DomainError):
     """A desk action names an application that is not the conversation's citizen's."""

@@ -34,9 +34,13 @@ class ApplicationStatus(StrEnum):
     READY = "ready"  # Готово: electronic policy delivered
     READY_FOR_PICKUP = "ready_for_pickup"  # Готово к получению
     SENT_BY_POST = "sent_by_post"  # Отправлено почтой
+    COLLECTED = "collected"  # Выдано: an operator handed the paper copy over at the office
+    WITHDRAWN = "withdrawn"  # Отозвано: the citizen withdrew consent before it was finished
 
     @property
     def is_final(self) -> bool:
+        """The processing is over. Only a paper copy waiting at an office moves on, when the
+        citizen collects it (an operator marks it)."""
         return self in FINAL_STATUSES
 
 
@@ -46,6 +50,8 @@ FINAL_STATUSES = frozenset(
         ApplicationStatus.READY,
         ApplicationStatus.READY_FOR_PICKUP,
         ApplicationStatus.SENT_BY_POST,
+        ApplicationStatus.COLLECTED,
+        ApplicationStatus.WITHDRAWN,
     }
 )
 
@@ -119,6 +125,25 @@ class StoredFile:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class VaultEntry:
+    """A file found in the vault: a stored file, or a temporary one an interrupted write left."""
+
+    name: str
+    modified_at: datetime
+    temporary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DialogRecord:
+    """A citizen's dialog as stored: whose it is, the scan it refers to, when it was written."""
+
+    key: str  # the storage's own key of the record
+    user_id: int
+    updated_at: datetime
+    scan_name: str | None = None
+
+
 @dataclass(slots=True)
 class Citizen:
     user_id: int  # Telegram user id; a private chat has the same id
@@ -128,6 +153,13 @@ class Citizen:
     email: str | None = None
     consent_at: datetime | None = None
     blocked_bot: bool = False
+    reminders_off: bool = False  # /reminders turned them off
+    email_confirmed_at: datetime | None = None  # the code sent to `email` was typed back
+
+    @property
+    def confirmed_email(self) -> str | None:
+        """The address status changes are emailed to: only one the citizen proved is theirs."""
+        return self.email if self.email and self.email_confirmed_at else None
 
 
 @dataclass(slots=True)
@@ -175,6 +207,10 @@ class Application:
     next_action_at: datetime | None = None  # when the background processor acts next
     policy_file_id: str | None = None  # Telegram file_id of the delivered PDF, for /policy
     operator_id: int | None = None
+    scan_destroyed_at: datetime | None = None  # the scan is deleted once the status is final
+    # Set when everything identifying the person was removed (retention period, or consent
+    # withdrawn); number, statuses and dates stay for the audit trail.
+    anonymised_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +232,8 @@ class Audience(StrEnum):
 
     CITIZEN = "citizen"  # the citizen's private chat; chat_id is theirs
     DESK = "desk"  # the citizen's topic in the support chat; chat_id is the citizen's too
+    EMAIL = "email"  # the citizen's confirmed address; chat_id is the citizen's (a slow or failing
+    # mail server holds back only that citizen's later emails, never a Telegram message)
 
 
 class NotificationKind(StrEnum):
@@ -204,10 +242,55 @@ class NotificationKind(StrEnum):
     OPERATOR_JOINED = "operator_joined"  # the citizen is told who took the conversation
     DESK_CARD = "desk_card"  # the topic's title and card follow the citizen's state
     DESK_NOTE = "desk_note"  # payload: note (a locale key); opens the topic when needed
+    # Reminders (core/reminders.py); each is sent only if its reason is still there.
+    REMINDER_DIALOG = "reminder_dialog"  # payload: topic (ReminderTopic), subject (run/app id)
+    REMINDER_PICKUP = "reminder_pickup"  # payload: application_id; the copy waits at the office
+    DESK_DIGEST = "desk_digest"  # chat_id: the support chat; payload: thread_id (optional)
+    EMAIL_STATUS = "email_status"  # payload: application_id, status
+    EMAIL_CODE = "email_code"  # the confirmation code of the address being set
+    # A citizen withdrew consent: their topic goes, operators are told. chat_id is 0 (the
+    # citizen is no longer named); payload: thread_id, card_message_id, withdrawn (ids).
+    DESK_ERASED = "desk_erased"
 
     @property
     def audience(self) -> Audience:
-        return Audience.DESK if self.value.startswith("desk_") else Audience.CITIZEN
+        if self.value.startswith("desk_"):
+            return Audience.DESK
+        if self.value.startswith("email_"):
+            return Audience.EMAIL
+        return Audience.CITIZEN
+
+
+@dataclass(frozen=True, slots=True)
+class DialogSnapshot:
+    """Where a citizen's dialog stands in the FSM storage, and when it last moved."""
+
+    user_id: int
+    state: str
+    data: dict[str, object]
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class SentReminder:
+    """How many reminders went out for one reason (topic + subject) and when the last did."""
+
+    user_id: int
+    topic: str
+    subject: str
+    sent: int = 0
+    last_sent_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class PendingEmail:
+    """An address being confirmed: the code emailed to it, until it is typed back."""
+
+    user_id: int
+    email: str
+    code: str
+    sent_at: datetime
+    attempts: int = 0
 
 
 @dataclass(slots=True)
@@ -224,3 +307,34 @@ class Notification:
     attempts: int = 0
     not_before: datetime | None = None
     created_at: datetime | None = None
+
+
+class DestroyedData(StrEnum):
+    """What a destruction record is about (152-FZ: destruction is recorded)."""
+
+    SCAN = "scan"  # an application's passport scan
+    DIALOG = "dialog"  # a dialog's answers, and its scan when never submitted
+    ORPHAN_FILE = "orphan_file"  # a stored file no record referred to
+    TEMPORARY_FILE = "temporary_file"  # a part-written file of an interrupted upload
+    APPLICATION_PERSON = "application_person"  # an application's data about the person
+    CITIZEN = "citizen"  # a citizen's profile, conversation and notifications
+
+
+class DestructionReason(StrEnum):
+    FINAL_STATUS = "final_status"  # the check is over
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # /forget_me
+    RETENTION_PERIOD = "retention_period"  # kept as long as configured
+    ABANDONED = "abandoned"  # a dialog left untouched
+    UNREFERENCED = "unreferenced"  # nothing refers to it (e.g. a crash between two writes)
+
+
+@dataclass(frozen=True, slots=True)
+class Destruction:
+    """One row of the destruction log. Never names the person: at most an application id,
+    whose record is anonymised by then or about to be."""
+
+    what: DestroyedData
+    reason: DestructionReason
+    at: datetime
+    application_id: int | None = None
+    count: int = 1

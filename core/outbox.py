@@ -35,12 +35,21 @@ class RetryPolicy:
         return min(self.max_backoff, self.first_backoff * (2**attempts_so_far))
 
 
+def _lane(notification: Notification) -> tuple[Audience, int]:
+    """Rows of one lane are sent in order; lanes do not wait for each other."""
+    return notification.kind.audience, notification.chat_id
+
+
 class OutboxDispatcher:
     """Drains due rows in order. Safe to call often: a drain already running makes it a no-op.
 
+    It drains only the kinds it has senders for: each transport (Telegram, email) has its own
+    dispatcher and loop, so a mail server that hangs for its whole timeout never delays a
+    Telegram message.
+
     Each drain claims its rows for `claim` (Outbox.due), so several processes draining at once
-    never send a row twice; rows it has not started on by half that time, or holds back behind
-    a failed row of their lane, are given back at the end of the drain.
+    never send a row twice; rows it has not started on by half that time, or holds back, are
+    given back at the end of the drain.
     """
 
     def __init__(
@@ -51,13 +60,19 @@ class OutboxDispatcher:
         senders: Mapping[NotificationKind, Sender],
         retry: RetryPolicy | None = None,
         payload_retention: timedelta = timedelta(days=7),
+        ready: Callable[[Notification], bool] | None = None,
         claim: timedelta = timedelta(minutes=5),
     ) -> None:
+        """`ready` tells whether a row's chat can take a message now (its rate limit): a row
+        that cannot waits in its lane for a later drain instead of holding up every other
+        chat's rows while the sender waits. Rows are sent one at a time all the same, so a
+        crash repeats at most the one row being sent."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
         self._retry = retry or RetryPolicy()
         self._payload_retention = payload_retention
+        self._ready = ready
         self._claim = claim
         self._lock = asyncio.Lock()
 
@@ -68,8 +83,23 @@ class OutboxDispatcher:
         async with self._lock:
             now = self._clock.now()
             async with self._uow_factory() as uow:
-                due = list(await uow.outbox.due(now, limit, claim_until=now + self._claim))
+                due = list(
+                    await uow.outbox.due(
+                        now, limit, self._senders.keys(), claim_until=now + self._claim
+                    )
+                )
+                # Read after claiming (claims are taken one drain at a time): rows another
+                # drain holds count as waiting, like rows waiting for a retry.
+                waiting = await uow.outbox.postponed(now)
                 await uow.commit()
+            # A waiting row holds back the later rows of its lane until it has gone (or been
+            # given up): after an outage, or across processes, the pushes arrive in order.
+            ours = {notification.id for notification in due}
+            first_waiting: dict[tuple[Audience, int], int] = {}
+            for notification in waiting:
+                assert notification.id is not None
+                if notification.id not in ours:
+                    first_waiting.setdefault(_lane(notification), notification.id)
             # A send may retry for a while: none starts so late that the claim could lapse
             # under it and another process take the row.
             start_by = now + self._claim / 2
@@ -77,10 +107,20 @@ class OutboxDispatcher:
             unsent: list[Notification] = []
             delivered = 0
             for notification in due:
-                lane = (notification.kind.audience, notification.chat_id)
-                if lane in held or self._clock.now() >= start_by:
+                assert notification.id is not None
+                lane = _lane(notification)
+                if (
+                    lane in held
+                    or notification.id > first_waiting.get(lane, notification.id)
+                    or self._clock.now() >= start_by
+                ):
                     unsent.append(notification)
-                elif await self._deliver(notification):
+                    continue
+                if self._ready is not None and not self._ready(notification):
+                    held.add(lane)  # its chat's rate limit: next drain, still in order
+                    unsent.append(notification)
+                    continue
+                if await self._deliver(notification):
                     delivered += 1
                 else:
                     held.add(lane)
@@ -90,6 +130,16 @@ class OutboxDispatcher:
                         await uow.outbox.release(notification)
                     await uow.commit()
             return delivered
+
+    async def release_claims(self) -> int:
+        """At the start of the one active sender: rows claimed by a process that is gone (killed
+        mid-drain) are due again now, not when their claim runs out."""
+        async with self._uow_factory() as uow:
+            released = await uow.outbox.release_claims()
+            await uow.commit()
+        if released:
+            log.info("outbox: %s rows claimed by a stopped sender are due again", released)
+        return released
 
     async def clear_old_payloads(self) -> int:
         """Delivered and given-up rows keep their outcome but lose their payload after the

@@ -13,10 +13,8 @@ from datetime import date
 from io import BytesIO
 
 import font_roboto
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
-from reportlab.lib.colors import Color, HexColor
+from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
+from reportlab.lib.colors import Color, HexColor, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
@@ -62,6 +60,14 @@ _PAGE_WIDTH, _PAGE_HEIGHT = A4
 _MARGIN = 18 * mm
 _CONTENT_WIDTH = _PAGE_WIDTH - 2 * _MARGIN
 _QR_SIZE = 40 * mm
+# Blank modules drawn around the code; the blank page around it completes the quiet zone.
+_QR_BORDER = 2
+# The QR mask, chosen once instead of scoring all eight per PDF (reportlab's make() renders the
+# symbol eight times for that, which was most of a policy's rendering time). Any mask decodes:
+# the format bits name it. Pattern 2 (column % 3) has the lowest mean penalty over payloads of
+# our shape ("ENP:<16 digits>;APP:<yymm-nnnnnn>", version 3-M) and is the one most often best
+# (about 40%; bench/qr_masks.py).
+QR_MASK = 2
 _LABEL_WIDTH = 62 * mm
 _VALUE_WIDTH = _CONTENT_WIDTH - _LABEL_WIDTH
 _INK = HexColor("#1a1a1a")
@@ -190,16 +196,7 @@ def _draw_enp(
     """The number in large type on the left, the QR code on the right."""
     qr_x = _PAGE_WIDTH - _MARGIN - _QR_SIZE
     qr_y = top - _QR_SIZE + 4 * mm
-    widget = QrCodeWidget(
-        qr_payload(enp, application_number),
-        barLevel="M",
-        barWidth=_QR_SIZE,
-        barHeight=_QR_SIZE,
-        barBorder=2,  # the blank page around it completes the quiet zone
-    )
-    drawing = Drawing(_QR_SIZE, _QR_SIZE)
-    drawing.add(widget)
-    renderPDF.draw(drawing, canvas, qr_x, qr_y)
+    _draw_qr(canvas, qr_modules(qr_payload(enp, application_number)), qr_x, qr_y)
 
     # Under the QR code: what it holds, and the bare 16 digits for copy and paste.
     hint_width = _QR_SIZE - 4 * mm  # aligned with the code, inside the right margin
@@ -218,6 +215,45 @@ def _draw_enp(
     )
     y = _draw_lines(canvas, [group_enp(enp)], _MARGIN, y - 12, font=FONT_BOLD, size=24, leading=28)
     return min(y, below_qr) - 4 * mm
+
+
+def qr_modules(payload: str, mask: int = QR_MASK) -> list[list[bool]]:
+    """The QR symbol (error correction level M) as rows of modules, True for dark."""
+    code = QRCode(None, QRErrorCorrectLevel.M)
+    code.addData(payload)
+    code.version = code.calculate_version()
+    code.makeImpl(False, mask)
+    return [[bool(module) for module in row] for row in code.modules]
+
+
+def qr_row_runs(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
+    """Dark modules as horizontal runs: (row, first column, length), top row first."""
+    runs = []
+    for r, row in enumerate(modules):
+        c, count = 0, len(row)
+        while c < count:
+            if row[c]:
+                start = c
+                while c < count and row[c]:
+                    c += 1
+                runs.append((r, start, c - start))
+            else:
+                c += 1
+    return runs
+
+
+def _draw_qr(canvas: Canvas, modules: Sequence[Sequence[bool]], x: float, y: float) -> None:
+    """One filled path of rectangles, one per run of dark modules in a row, in a _QR_SIZE
+    square whose lower left corner is (x, y), with _QR_BORDER blank modules inside it."""
+    box = _QR_SIZE / (len(modules) + 2 * _QR_BORDER)
+    top = y + _QR_SIZE
+    path = canvas.beginPath()
+    for r, c, length in qr_row_runs(modules):
+        path.rect(x + (c + _QR_BORDER) * box, top - (r + _QR_BORDER + 1) * box, length * box, box)
+    canvas.saveState()
+    canvas.setFillColor(black)
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()
 
 
 def _draw_fields(canvas: Canvas, rows: Sequence[tuple[str, str]], top: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.delivery_methods import ProcessingTimings, policy_for
@@ -16,13 +16,17 @@ from core.models import (
     ApplicationStatus,
     Citizen,
     DeliveryMethod,
+    DestroyedData,
+    Destruction,
+    DestructionReason,
     InsuredPerson,
     Notification,
     NotificationKind,
     StatusChange,
     StoredFile,
 )
-from core.ports import Clock, RegisterLookup, UnitOfWork, UnitOfWorkFactory
+from core.next_step import NextStep, next_step
+from core.ports import Clock, FileVault, RegisterLookup, UnitOfWork, UnitOfWorkFactory
 from core.workflow import SYSTEM_ACTOR, apply_transition, citizen_actor, operator_actor
 
 log = logging.getLogger(__name__)
@@ -30,7 +34,7 @@ log = logging.getLogger(__name__)
 _S = ApplicationStatus
 
 # Statuses after which the citizen's record is confirmed and the policy can be handed out again.
-_COMPLETED = frozenset({_S.READY, _S.READY_FOR_PICKUP, _S.SENT_BY_POST})
+_COMPLETED = frozenset({_S.READY, _S.READY_FOR_PICKUP, _S.SENT_BY_POST, _S.COLLECTED})
 
 
 class RejectionReason(StrEnum):
@@ -72,12 +76,20 @@ class RestorationService:
         clock: Clock,
         timings: ProcessingTimings,
         desk_enabled: bool = False,
+        email_enabled: bool = False,
+        service_level: timedelta = timedelta(hours=72),
+        vault: FileVault | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._register = register
         self._clock = clock
         self._timings = timings
         self._desk_enabled = desk_enabled  # automatic rejections call the operators
+        self._email_enabled = email_enabled  # SMTP is configured: confirmed addresses get news
+        self._service_level = service_level  # the longest an application should take
+        # Where scans are deleted once the status is final; without one (tests), the retention
+        # sweep deletes the files no record refers to.
+        self._vault = vault
 
     # --- commands -------------------------------------------------------------------------
 
@@ -134,11 +146,12 @@ class RestorationService:
         """
         async with self._uow_factory() as uow:
             application = await self._owned(uow, application_id, owner)
-            await self._change(
+            destroyed = await self._change(
                 uow, application, target, actor=actor, reason=reason, next_action_at=next_action_at
             )
             await uow.commit()
-            return application
+        await self.destroy_files(destroyed)
+        return application
 
     async def approve(self, application_id: int, *, owner: int, operator_id: int) -> Application:
         """An operator approves: a new application goes through "processing" to "approved" in
@@ -178,9 +191,18 @@ class RestorationService:
             if not policy.handed_over_by_operator:
                 raise IllegalTransition(application.status, policy.outcome)
             actor = operator_actor(operator_id)
-            await self._change(uow, application, policy.outcome, actor=actor)
+            destroyed = await self._change(uow, application, policy.outcome, actor=actor)
             await uow.commit()
-            return application
+        await self.destroy_files(destroyed)
+        return application
+
+    async def mark_collected(
+        self, application_id: int, *, owner: int, operator_id: int
+    ) -> Application:
+        """An operator hands the paper copy over at the office: its reminders stop."""
+        return await self.change_status(
+            application_id, _S.COLLECTED, actor=operator_actor(operator_id), owner=owner
+        )
 
     async def confirm_identity(self, user_id: int, *, locale: str, phone: str, enp: str) -> None:
         """Login confirmed: remember whose register record this citizen is (the check later
@@ -238,16 +260,41 @@ class RestorationService:
         self, application_id: int, scan: StoredFile, *, user_id: int
     ) -> StoredFile | None:
         """Attach a new passport scan (an operator asked for one); returns the old one so the
-        caller can destroy it: only the scan the check needs is kept (152-FZ)."""
+        caller can destroy it: only the scan the check needs is kept (152-FZ). An application
+        finished meanwhile needs none: the new scan itself is returned, to destroy."""
         async with self._uow_factory() as uow:
             application = await uow.applications.get(application_id)
             if application is None or application.user_id != user_id:
                 raise ApplicationNotFound(application_id)
+            if application.status.is_final:
+                return scan
             old, application.scan = application.scan, scan
             application.updated_at = self._clock.now()
             await uow.applications.update(application)
             await uow.commit()
         return old
+
+    async def change_in(
+        self,
+        uow: UnitOfWork,
+        application: Application,
+        target: ApplicationStatus,
+        *,
+        actor: str,
+        reason: str | None = None,
+    ) -> StoredFile | None:
+        """The workflow step inside the caller's unit of work (e.g. withdrawing applications
+        while erasing a citizen's data); returns the scan to destroy once it commits."""
+        return await self._change(uow, application, target, actor=actor, reason=reason)
+
+    async def destroy_files(self, *scans: StoredFile | None) -> None:
+        """Delete scans whose records were committed without them. A crash before this leaves
+        only files no record refers to, which the retention sweep deletes."""
+        if self._vault is None:
+            return
+        for scan in scans:
+            if scan is not None:
+                await self._vault.delete(scan.name)
 
     async def save_citizen(self, citizen: Citizen) -> None:
         async with self._uow_factory() as uow:
@@ -255,6 +302,15 @@ class RestorationService:
             await uow.commit()
 
     # --- queries --------------------------------------------------------------------------
+
+    def next_step(self, application: Application) -> NextStep:
+        """What happens next to the application, and by when."""
+        return next_step(
+            application,
+            timings=self._timings,
+            service_level=self._service_level,
+            now=self._clock.now(),
+        )
 
     async def get(self, application_id: int) -> Application:
         async with self._uow_factory(read_only=True) as uow:
@@ -329,11 +385,27 @@ class RestorationService:
         reason: str | None = None,
         next_action_at: datetime | None = None,
         at: datetime | None = None,
-    ) -> None:
+    ) -> StoredFile | None:
+        """Returns the scan the change destroyed: its file goes once the transaction commits."""
         now = at or self._clock.now()
         change = apply_transition(application, target, actor=actor, at=now, reason=reason)
         # A final status has nothing left to do automatically.
         application.next_action_at = None if target.is_final else next_action_at
+        destroyed = None
+        if target.is_final and application.scan is not None:
+            # The check is over: the scan is kept no longer (152-FZ), and that is recorded.
+            destroyed, application.scan = application.scan, None
+            application.scan_destroyed_at = now
+            await uow.destructions.record(
+                Destruction(
+                    what=DestroyedData.SCAN,
+                    reason=DestructionReason.CONSENT_WITHDRAWN
+                    if target is _S.WITHDRAWN
+                    else DestructionReason.FINAL_STATUS,
+                    at=now,
+                    application_id=application.id,
+                )
+            )
         await uow.applications.update(application)
         await uow.audit.record(change)
         # Ids and codes only: the sender reads the rest from the records when it sends.
@@ -342,12 +414,22 @@ class RestorationService:
         )
         if target is _S.READY:
             await uow.outbox.add(self._citizen_row(application, NotificationKind.POLICY_DOCUMENT))
+        if self._email_enabled:
+            citizen = await uow.citizens.get(application.user_id)
+            if citizen is not None and citizen.confirmed_email:
+                # The same news by email (the PDF attached when it is READY); its own lane.
+                await uow.outbox.add(
+                    self._citizen_row(
+                        application, NotificationKind.EMAIL_STATUS, status=target.value
+                    )
+                )
         if self._desk_enabled and actor == SYSTEM_ACTOR and rejection_code(reason) is not None:
             # An automatic rejection by the register check: operators should look at it.
             await call_operators(
                 uow, application.user_id, name="", reason="desk.reason.rejected", now=now
             )
         await self._follow_on_desk(uow, application.user_id)
+        return destroyed
 
     def _citizen_row(
         self, application: Application, kind: NotificationKind, **payload: object
@@ -387,7 +469,7 @@ class RestorationService:
                     await uow.applications.update(application)
                     await uow.commit()
                     return False
-            await self._change(
+            destroyed = await self._change(
                 uow,
                 application,
                 target,
@@ -396,7 +478,8 @@ class RestorationService:
                 next_action_at=self.scheduled_after(target, application.delivery),
             )
             await uow.commit()
-            return True
+        await self.destroy_files(destroyed)
+        return True
 
     async def _check_against_register(
         self, uow: UnitOfWork, application: Application

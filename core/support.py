@@ -30,6 +30,7 @@ class Conversation:
     operator_id: int | None = None
     citizen_name: str = ""  # the Telegram first name, for the topic title
     operator_name: str = ""  # the first name of the operator who has it, told to the citizen
+    outsider_told: bool = False  # someone not an operator wrote in the topic and was told once
 
     @property
     def is_open(self) -> bool:
@@ -61,3 +62,7 @@ class Conversations(Protocol):
     async def by_citizen_message(self, user_id: int, message_id: int) -> RelayedMessage | None: ...
 
     async def by_topic_message(self, message_id: int) -> RelayedMessage | None: ...
+
+    async def erase(self, user_id: int) -> Conversation | None:
+        """Delete the conversation and every relay link of the person; returns what it was."""
+        ...

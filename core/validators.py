@@ -25,6 +25,7 @@ class InvalidInput(StrEnum):
     PHONE_FORMAT = "phone_format"
     EMAIL_FORMAT = "email_format"
     TEXT_EMPTY = "text_empty"
+    TEXT_NO_WORDS = "text_no_words"
     TEXT_TOO_SHORT = "text_too_short"
     TEXT_TOO_LONG = "text_too_long"
     DATE_FORMAT = "date_format"
@@ -237,16 +238,27 @@ def parse_email(raw: str) -> str:
 # ---------------------------------------------------------------- free text, regions, dates
 
 
+# Characters that show as nothing yet are neither whitespace nor format characters to Python:
+# the braille blank and the Hangul fillers, which people use to send an "empty" message.
+_BLANKS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
 def parse_free_text(raw: str, *, min_len: int = 1, max_len: int = 500) -> str:
-    """Strip, drop control characters, collapse whitespace (newlines included) to single spaces."""
+    """Strip, drop control characters, collapse whitespace (newlines included) to single spaces.
+
+    Format characters (zero-width, right-to-left overrides) are dropped: echoed back, an
+    override would turn the rest of the bot's line around. Text without a single letter or
+    digit (only emoji or symbols) is refused: it answers no question the dialog asks."""
     visible = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BLANKS else ch
         for ch in raw
         if unicodedata.category(ch) != "Cf"  # zero-width and other format characters
     )
     text = " ".join(visible.split())
     if not text:
         raise ValidationError(InvalidInput.TEXT_EMPTY)
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+        raise ValidationError(InvalidInput.TEXT_NO_WORDS)
     if len(text) < min_len:
         raise ValidationError(InvalidInput.TEXT_TOO_SHORT)
     if len(text) > max_len:

@@ -14,19 +14,27 @@ _S = ApplicationStatus
 
 TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = MappingProxyType(
     {
-        _S.SUBMITTED: frozenset({_S.PROCESSING, _S.REJECTED}),
-        _S.PROCESSING: frozenset({_S.APPROVED, _S.REJECTED}),
-        _S.APPROVED: frozenset({_S.READY, _S.READY_FOR_PICKUP, _S.SENT_BY_POST}),
+        # Any unfinished application is withdrawn when its citizen withdraws consent: without
+        # their data it can be neither checked nor handed out.
+        _S.SUBMITTED: frozenset({_S.PROCESSING, _S.REJECTED, _S.WITHDRAWN}),
+        _S.PROCESSING: frozenset({_S.APPROVED, _S.REJECTED, _S.WITHDRAWN}),
+        _S.APPROVED: frozenset({_S.READY, _S.READY_FOR_PICKUP, _S.SENT_BY_POST, _S.WITHDRAWN}),
         _S.REJECTED: frozenset(),
         _S.READY: frozenset(),
-        _S.READY_FOR_PICKUP: frozenset(),
+        # The one move after the processing: the citizen collects the paper copy.
+        _S.READY_FOR_PICKUP: frozenset({_S.COLLECTED}),
         _S.SENT_BY_POST: frozenset(),
+        _S.COLLECTED: frozenset(),
+        _S.WITHDRAWN: frozenset(),
     }
 )
 
 # Each outcome of an approved application exists for one delivery method only: an electronic
 # application is never "sent by post", a posted one never "ready" in the chat.
-DELIVERY_OUTCOMES: Mapping[ApplicationStatus, DeliveryMethod] = METHOD_OF_OUTCOME
+# A collected copy is a paper copy handed out at an office.
+DELIVERY_OUTCOMES: Mapping[ApplicationStatus, DeliveryMethod] = MappingProxyType(
+    {**METHOD_OF_OUTCOME, _S.COLLECTED: DeliveryMethod.PICKUP}
+)
 
 SYSTEM_ACTOR = "system"
 

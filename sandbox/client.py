@@ -174,6 +174,17 @@ class SandboxClient:
     ) -> GroupHandle:
         return await self._group(chat_id, title, "supergroup", False, username, bot_status)
 
+    async def channel(
+        self,
+        chat_id: int = -1005551234567,
+        title: str = "Channel",
+        *,
+        username: str | None = None,
+        bot_status: str | None = None,
+    ) -> GroupHandle:
+        """A channel; by default the bot is not in it (see ``GroupHandle.add_bot``)."""
+        return await self._group(chat_id, title, "channel", False, username, bot_status)
+
     async def plain_group(
         self,
         chat_id: int = -4001234567,
@@ -208,6 +219,14 @@ class SandboxClient:
         return GroupHandle(self, chat_id)
 
     # --- inspection and faults ----------------------------------------------------------------
+
+    async def clock(self) -> dict[str, Any]:
+        """The sandbox clock: {"offset_seconds", "now"} (unix time as the bot sees it)."""
+        return await self.request("GET", "/clock")
+
+    async def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the sandbox clock forward; a bot with SANDBOX_CLOCK=1 follows it."""
+        return await self.request("POST", "/clock", json={"advance_seconds": seconds})
 
     async def state(self) -> dict[str, Any]:
         result: dict[str, Any] = await self.request("GET", "/state")
@@ -247,6 +266,22 @@ class SandboxClient:
         """The bot's next ``times`` calls of ``method`` lose their connection unanswered."""
         await self.request(
             "POST", "/faults", json={"method": method, "kind": "drop", "times": times}
+        )
+
+    async def timeout_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The bot's next ``times`` calls of ``method`` get no answer for ``seconds``, then lose
+        their connection; Telegram did not carry them out."""
+        await self.request(
+            "POST",
+            "/faults",
+            json={"method": method, "kind": "timeout", "seconds": seconds, "times": times},
+        )
+
+    async def lose_answer_next(self, method: str, times: int = 1) -> None:
+        """The bot's next ``times`` calls of ``method`` are carried out, then lose their
+        connection before the answer arrives."""
+        await self.request(
+            "POST", "/faults", json={"method": method, "kind": "lose_answer", "times": times}
         )
 
     async def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
@@ -453,11 +488,36 @@ class UserHandle(_ChatHandle):
         first_name: str = "Contact",
         last_name: str | None = None,
         user_id: int | None = None,
+        *,
+        forwarded_from: int | None = None,
     ) -> dict[str, Any]:
-        """Someone else's contact card."""
-        return await self.share_contact(
-            phone, False, first_name=first_name, last_name=last_name, user_id=user_id
+        """A contact card forwarded from another chat: it carries forward_origin, from the
+        sandbox user ``forwarded_from`` or else from someone who hides their account. A card
+        with ``user_id`` of the sender is their own card, forwarded."""
+        body = await self._post(
+            {
+                "kind": "contact",
+                "phone": phone,
+                "own": False,
+                "first_name": first_name,
+                "last_name": last_name,
+                "contact_user_id": user_id,
+                "forwarded_from": (
+                    {"user_id": forwarded_from}
+                    if forwarded_from is not None
+                    else {"name": "Hidden sender"}
+                ),
+            }
         )
+        message: dict[str, Any] = body["message"]
+        return message
+
+    async def forward_text(self, text: str, *, forwarded_from: int | None = None) -> dict:
+        """A text message forwarded from another chat (see ``forward_contact``)."""
+        origin = {"user_id": forwarded_from} if forwarded_from is not None else {"name": "Hidden"}
+        body = await self._post({"kind": "text", "text": text, "forwarded_from": origin})
+        message: dict[str, Any] = body["message"]
+        return message
 
     async def send_photo(self, data: bytes, caption: str | None = None) -> dict[str, Any]:
         body = await self._post(_photo(data, caption))
@@ -510,6 +570,35 @@ class UserHandle(_ChatHandle):
         message: dict[str, Any] = body["message"]
         return message
 
+    async def send_video(self, duration: int = 3, data: bytes | None = None) -> dict[str, Any]:
+        body = await self._post(
+            {"kind": "video", "duration": duration, "data_b64": _b64(data) if data else None}
+        )
+        message: dict[str, Any] = body["message"]
+        return message
+
+    async def send_video_note(self, duration: int = 3) -> dict[str, Any]:
+        """A round video message."""
+        body = await self._post({"kind": "video_note", "duration": duration})
+        message: dict[str, Any] = body["message"]
+        return message
+
+    async def send_poll(self, question: str, options: Sequence[str]) -> dict[str, Any]:
+        body = await self._post({"kind": "poll", "question": question, "options": list(options)})
+        message: dict[str, Any] = body["message"]
+        return message
+
+    async def send_dice(self, emoji: str = "\U0001f3b2", value: int | None = None) -> dict:
+        """A dice (or darts, ball...) thrown by the app: Telegram picks the value."""
+        body = await self._post({"kind": "dice", "emoji": emoji, "value": value})
+        message: dict[str, Any] = body["message"]
+        return message
+
+    async def send_text_in_parts(self, text: str, limit: int = 4096) -> list[dict[str, Any]]:
+        """A text longer than one message may hold, sent as Telegram's apps do: split into
+        messages of at most ``limit`` characters, in order."""
+        return [await self.send_text(text[i : i + limit]) for i in range(0, len(text), limit)]
+
     async def press(
         self,
         button_text: str,
@@ -528,6 +617,31 @@ class UserHandle(_ChatHandle):
                 "user_id": self.user_id,
                 "text": button_text,
                 "message_id": message_id,
+                "timeout": timeout,
+            },
+        )
+        self._advance(result)
+        return result
+
+    async def forge_press(
+        self,
+        message_id: int,
+        data: str,
+        *,
+        inaccessible: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, Any]:
+        """A callback query with any ``data`` on the bot's message ``message_id``, whatever
+        its buttons say; ``inaccessible`` presents the message as older than 48 hours.
+        Answers like ``press``."""
+        result: dict[str, Any] = await self.client.request(
+            "POST",
+            self._path("/callback"),
+            json={
+                "user_id": self.user_id,
+                "message_id": message_id,
+                "data": data,
+                "inaccessible": inaccessible,
                 "timeout": timeout,
             },
         )
@@ -763,6 +877,17 @@ class MemberHandle:
 
     async def send_command(self, command: str, thread_id: int | None = None) -> dict[str, Any]:
         body = await self._post({"kind": "command", "text": command, "thread_id": thread_id})
+        message: dict[str, Any] = body["message"]
+        return message
+
+    async def send_text_as_chat(
+        self, text: str, sender_chat_id: int, thread_id: int | None = None
+    ) -> dict[str, Any]:
+        """Write on behalf of a chat: the group itself (an anonymous administrator) or a
+        channel this member owns."""
+        body = await self._post(
+            {"kind": "text", "text": text, "thread_id": thread_id, "sender_chat_id": sender_chat_id}
+        )
         message: dict[str, Any] = body["message"]
         return message
 

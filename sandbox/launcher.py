@@ -30,6 +30,11 @@ from bot.settings import Settings
 from core.errors import RegisterFileError
 from sandbox.emulator import Emulator
 from sandbox.emulator.actions import add_member
+
+try:  # the `sandbox` extra; without it the sandbox runs without a mailbox (and email)
+    from sandbox.mailbox import Mailbox
+except ImportError:  # pragma: no cover - make run installs it
+    Mailbox = None  # type: ignore[assignment,misc]
 from sandbox.web.app import DemoOperator, DemoPerson, PageConfig, build_page_app
 from storage.register import load_register
 
@@ -61,7 +66,12 @@ OWN_VARIABLES = (
     "WEBHOOK_SECRET",
     "WEB_HOST",
     "WEB_PORT",
+    "SANDBOX_CLOCK",
+    "SMTP_URL",
+    "SMTP_FROM",
 )
+# A visitor moves the clock and watches a reminder come: look often (unless .env says).
+SANDBOX_REMINDER_TICK_SECONDS = "1"
 
 
 class SandboxError(Exception):
@@ -127,8 +137,14 @@ def populate(emu: Emulator, config: PageConfig, group_title: str) -> None:
         )
 
 
-def bot_environment(data_dir: Path, emu: Emulator, support_chat_id: int) -> dict[str, str]:
+def bot_environment(
+    data_dir: Path, emu: Emulator, support_chat_id: int, mailbox: Mailbox | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k.upper() not in OWN_VARIABLES}
+    env.setdefault("REMINDER_TICK_SECONDS", SANDBOX_REMINDER_TICK_SECONDS)
+    if mailbox is not None:
+        # The page's mailbox pane shows what the bot emails (sandbox/mailbox.py).
+        env.update({"SMTP_URL": mailbox.url, "SMTP_FROM": "OMS bot <noreply@sandbox.local>"})
     env.update(
         {
             "BOT_TOKEN": SANDBOX_TOKEN,
@@ -143,6 +159,8 @@ def bot_environment(data_dir: Path, emu: Emulator, support_chat_id: int) -> dict
             "WEB_HOST": "127.0.0.1",
             "WEB_PORT": str(free_port()),
             "PYTHONUNBUFFERED": "1",
+            # The page's "+1 hour" / "+1 day" move the emulator's clock; the bot follows it.
+            "SANDBOX_CLOCK": "1",
         }
     )
     return env
@@ -245,6 +263,7 @@ class Sandbox:
         self.emulator = Emulator(host="127.0.0.1", port=0, bot_name=bot_name)
         self.page_runner: web.AppRunner | None = None
         self.bot: BotProcess | None = None
+        self.mailbox: Mailbox | None = None
 
     def request_stop(self, signum: int = signal.SIGINT) -> None:
         """The first SIGINT or SIGTERM stops everything gracefully; only a second Ctrl+C kills.
@@ -281,8 +300,9 @@ class Sandbox:
         try:
             await self.emulator.start()
             populate(self.emulator, config, texts.t("sandbox.support_group_title", locale=locale))
+            await self._start_mailbox()
             await self._start_page(config)
-            env = bot_environment(data_dir, self.emulator, support_chat_id)
+            env = bot_environment(data_dir, self.emulator, support_chat_id, self.mailbox)
             self.bot = BotProcess(self.bot_command, env)
             await self.bot.start()
             assert self.bot.process is not None
@@ -298,8 +318,16 @@ class Sandbox:
         finally:
             await self._shutdown()
 
+    async def _start_mailbox(self) -> None:
+        if Mailbox is None:
+            say("aiosmtpd is not installed (pip install '.[sandbox]'): no mailbox, no email")
+            return
+        world = self.emulator.world
+        self.mailbox = Mailbox(on_mail=lambda mail: world.events.publish("mail", None, {}))
+        await self.mailbox.start()
+
     async def _start_page(self, config: PageConfig) -> None:
-        app = build_page_app(self.emulator, config)
+        app = build_page_app(self.emulator, config, self.mailbox)
         self.page_runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self.page_runner.setup()
         host, port = self.settings.sandbox_host, self.settings.sandbox_port
@@ -361,6 +389,8 @@ class Sandbox:
             # Ended by our SIGTERM before it could handle it (still starting): a normal stop.
             if code not in (0, None, -signal.SIGTERM) and self.stopping.is_set():
                 say(f"the bot exited with code {code}")
+        if self.mailbox is not None:
+            await self.mailbox.stop()
         # The emulator first: closing its event log ends the page's open SSE streams.
         await self.emulator.stop()
         if self.page_runner is not None:

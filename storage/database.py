@@ -27,6 +27,7 @@ from storage.sql import (
     UniqueViolation,
     UnitSession,
     apply_migrations,
+    identifier,
     load_migrations,
     to_db_time,
 )
@@ -46,6 +47,12 @@ class SqliteSession(Session):
         with _unique_violation():
             async with self.connection.execute(sql, _params(params)) as cursor:
                 return cursor.rowcount
+
+    def json_text(self, column: str, field: str) -> str:
+        path = f"'$.{identifier(field)}'"
+        column = identifier(column)
+        is_text = f"json_type({column}, {path}) = 'text'"
+        return f"CASE WHEN {is_text} THEN json_extract({column}, {path}) END"
 
 
 class SqliteUnitSession(SqliteSession, UnitSession):
@@ -114,6 +121,9 @@ class Database:
         try:
             # NORMAL is durable in WAL mode except for the last commits on power loss.
             await connection.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows are overwritten with zeros, not left readable in free space (152-FZ:
+            # erased personal data must not be recoverable from the file).
+            await connection.execute("PRAGMA secure_delete=ON")
             database = cls(connection, path)
             await database.migrate(load_migrations() if migrations is None else migrations)
             if not in_memory:  # a second connection to ":memory:" would be another database
@@ -185,6 +195,13 @@ class Database:
         async with self.acquire() as connection:
             async with self._begun(connection, "BEGIN IMMEDIATE") as session:
                 yield session
+
+    async def wipe(self) -> None:
+        """After an erasure: copy the write-ahead log into the database and truncate it, so
+        page images written before the deletion do not stay in the -wal file (core.ports.
+        FreedSpace; the database's own free space is zeroed by secure_delete)."""
+        async with self.acquire() as connection:
+            await connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @staticmethod
     @asynccontextmanager

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from aiogram.fsm.storage.base import BaseStorage
-
 from core.ports import Clock
 from storage.database import Database
 from storage.fsm import SqlFsmStorage
@@ -71,7 +69,7 @@ class Storage:
 
     database: SqlDatabase
     uow_factory: SqlUnitOfWorkFactory
-    fsm: BaseStorage
+    fsm: SqlFsmStorage
 
     def health_probe(self, clock: Clock) -> SqlHealthProbe:
         return SqlHealthProbe(self.database, clock)
@@ -81,10 +79,12 @@ class Storage:
         await self.database.close()
 
 
-async def open_storage(url: DatabaseUrl, *, retry_seconds: float = 0.0) -> Storage:
+async def open_storage(
+    url: DatabaseUrl, *, retry_seconds: float = 0.0, clock: Clock | None = None
+) -> Storage:
     database = await open_database(url, retry_seconds=retry_seconds)
     return Storage(
         database=database,
         uow_factory=SqlUnitOfWorkFactory(database),
-        fsm=SqlFsmStorage(database),
+        fsm=SqlFsmStorage(database, clock=clock),
     )

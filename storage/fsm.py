@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from storage.sql import SqlDatabase
+from core.ports import Clock
+from storage.sql import SqlDatabase, from_db_time
 
 
 def storage_key_id(key: StorageKey) -> str:
@@ -48,10 +51,21 @@ def _key_columns(key: StorageKey) -> tuple[object, ...]:
 
 
 _INSERT_KEY = (
-    "INSERT INTO fsm_state"
-    " (key, bot_id, chat_id, user_id, thread_id, business_connection_id, destiny, state, data)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO fsm_state (key, bot_id, chat_id, user_id, thread_id, business_connection_id,"
+    " destiny, state, data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class FsmRecord:
+    """A stored record as it is, for retention (storage/fsm.py knows nothing of its data)."""
+
+    key: str
+    user_id: int
+    chat_id: int
+    data: dict[str, Any]
+    updated_at: datetime
+
 
 # A record with neither state nor data is the same as no record; dropping it keeps the table small.
 _DROP_IF_EMPTY = "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data = '{}'"
@@ -65,9 +79,15 @@ class SqlFsmStorage(BaseStorage):
     """
 
     def __init__(
-        self, db: SqlDatabase, *, close_database: bool = False, cache_size: int = 50_000
+        self,
+        db: SqlDatabase,
+        *,
+        close_database: bool = False,
+        cache_size: int = 50_000,
+        clock: Clock | None = None,
     ) -> None:
         self._db = db
+        self._clock = clock  # stamps each write (retention deletes dialogs left untouched)
         self._close_database = close_database
         # key id -> (state, data as JSON text); the text doubles as a defensive copy.
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
@@ -106,14 +126,16 @@ class SqlFsmStorage(BaseStorage):
             if value is None:
                 async with self._db.transaction() as session:
                     await session.execute(
-                        "UPDATE fsm_state SET state = NULL WHERE key = ?", (key_id,)
+                        "UPDATE fsm_state SET state = NULL, updated_at = ? WHERE key = ?",
+                        (self._now(), key_id),
                     )
                     await session.execute(_DROP_IF_EMPTY, (key_id,))
             else:
                 async with self._db.connect() as session:
                     await session.execute(
-                        f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state",
-                        (*_key_columns(key), value, "{}"),
+                        f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
+                        " updated_at = excluded.updated_at",
+                        (*_key_columns(key), value, "{}", self._now()),
                     )
         except BaseException:
             self._cache.pop(key_id, None)  # unknown outcome: read it again next time
@@ -154,6 +176,56 @@ class SqlFsmStorage(BaseStorage):
         self._cache.clear()  # rare: simpler than finding that user's keys
         return deleted
 
+    # --- for retention (bot/dialogs/drafts.py reads the data) --------------------------------
+
+    async def records_of_user(self, user_id: int) -> list[FsmRecord]:
+        return await self._records("user_id = ?", (user_id,))
+
+    async def idle_records(self, written_before: datetime) -> list[FsmRecord]:
+        """Records last written before then (a record from before stamping counts as new)."""
+        return await self._records("updated_at < ?", (written_before,))
+
+    async def delete_if_unchanged(self, key: str, updated_at: datetime) -> bool:
+        """Delete a record unless it was written after `updated_at` (when it was read)."""
+        async with self._db.connect() as session:
+            deleted = await session.execute(
+                "DELETE FROM fsm_state WHERE key = ? AND updated_at = ?", (key, updated_at)
+            )
+        self._cache.pop(key, None)
+        return deleted > 0
+
+    async def data_values(self, field: str) -> set[str]:
+        """Every distinct non-empty text value of one top-level field of the data."""
+        async with self._db.connect() as session:
+            text = session.json_text("data", field)
+            rows = await session.fetch_all(
+                f"SELECT DISTINCT {text} FROM fsm_state WHERE {text} IS NOT NULL"
+            )
+        return {str(row[0]) for row in rows if row[0]}
+
+    async def _records(self, where: str, params: tuple[object, ...]) -> list[FsmRecord]:
+        async with self._db.connect() as session:
+            rows = await session.fetch_all(
+                f"SELECT key, user_id, chat_id, data, updated_at FROM fsm_state WHERE {where}",
+                params,
+            )
+        records = []
+        for key, user_id, chat_id, data_text, updated_at in rows:
+            data = json.loads(data_text)
+            records.append(
+                FsmRecord(
+                    key=key,
+                    user_id=user_id,
+                    chat_id=chat_id,
+                    data=data if isinstance(data, dict) else {},
+                    updated_at=from_db_time(updated_at),
+                )
+            )
+        return records
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(UTC)
+
     async def _write_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         key_id = storage_key_id(key)
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -164,8 +236,9 @@ class SqlFsmStorage(BaseStorage):
             # One statement autocommits atomically; the empty case also drops an empty record.
             async with self._db.transaction() if not data else self._db.connect() as session:
                 await session.execute(
-                    f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET data = excluded.data",
-                    (*_key_columns(key), None, text),
+                    f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
+                    " updated_at = excluded.updated_at",
+                    (*_key_columns(key), None, text, self._now()),
                 )
                 if not data:
                     await session.execute(_DROP_IF_EMPTY, (key_id,))

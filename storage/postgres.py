@@ -30,6 +30,7 @@ from storage.sql import (
     UnitSession,
     apply_migrations,
     aware,
+    identifier,
     load_migrations,
 )
 
@@ -40,6 +41,20 @@ POOL_SIZE = 10
 # The key of the advisory lock processes migrating at once queue on (any constant of ours).
 _MIGRATION_LOCK = 4_250_001
 _CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError)
+
+
+# Where a person's data lives: vacuumed after an erasure (wipe).
+_PERSONAL_TABLES = (
+    "citizens",
+    "applications",
+    "status_changes",
+    "fsm_state",
+    "outbox",
+    "conversations",
+    "relayed_messages",
+    "email_confirmations",
+    "reminders_sent",
+)
 
 
 class DatabaseUnavailable(Exception):
@@ -63,6 +78,14 @@ class PostgresSession(Session):
         # "UPDATE 3", "INSERT 0 1", "CREATE TABLE": the count, where there is one, comes last.
         count = status.rsplit(" ", 1)[-1]
         return int(count) if count.isdigit() else 0
+
+    async def serialize(self, key: int) -> None:
+        await self.execute("SELECT pg_advisory_xact_lock(?)", (key,))
+
+    def json_text(self, column: str, field: str) -> str:
+        column, field = identifier(column), identifier(field)
+        is_text = f"jsonb_typeof({column} -> '{field}') = 'string'"
+        return f"CASE WHEN {is_text} THEN {column} ->> '{field}' END"
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -197,6 +220,16 @@ class PostgresDatabase:
                 yield session
             finally:
                 await session.end()
+
+    async def wipe(self) -> None:
+        """After an erasure: VACUUM the tables that held the person, so the deleted row versions
+        are reclaimed now rather than at autovacuum's leisure. PostgreSQL does not zero freed
+        pages; its data files and backups stay under the operator's protection (docs/deployer.md).
+        """
+        async with self._pool.acquire() as connection:
+            # VACUUM cannot run inside a transaction: each statement on its own.
+            for table in _PERSONAL_TABLES:
+                await connection.execute(f"VACUUM {table}")
 
     async def schema_version(self) -> int:
         async with self.connect() as session:

@@ -4,8 +4,8 @@ isolates the dialects). They run inside a unit of work's transaction and never c
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from core.errors import ApplicationNotFound, DuplicateApplication
@@ -15,13 +15,20 @@ from core.models import (
     ApplicationStatus,
     Citizen,
     DeliveryMethod,
+    DestroyedData,
+    Destruction,
+    DestructionReason,
+    DialogSnapshot,
     LossReason,
     Notification,
     NotificationKind,
     Passport,
+    PendingEmail,
+    SentReminder,
     StatusChange,
     StoredFile,
 )
+from core.support import Conversation, ConversationStatus
 from storage.sql import (
     Row,
     Session,
@@ -38,8 +45,11 @@ _APPLICATION_COLUMNS = (
     "id, number, user_id, chat_id, enp, loss_reason, loss_reason_text, passport_series,"
     " passport_number, scan_name, scan_sha256, scan_size, delivery, postcode, address, office_id,"
     " locale, status, created_at, updated_at, idempotency_key, fee_paid_kopecks,"
-    " rejection_reason, next_action_at, policy_file_id, operator_id"
+    " rejection_reason, next_action_at, policy_file_id, operator_id, scan_destroyed_at,"
+    " anonymised_at"
 )
+_FINAL = tuple(status.value for status in ApplicationStatus if status.is_final)
+REDACTED = "redacted"  # what an anonymised record says instead of words that may name the person
 
 
 def _application_from_row(row: Row) -> Application:
@@ -72,6 +82,8 @@ def _application_from_row(row: Row) -> Application:
         next_action_at=from_db_time_or_none(row["next_action_at"]),
         policy_file_id=row["policy_file_id"],
         operator_id=row["operator_id"],
+        scan_destroyed_at=from_db_time_or_none(row["scan_destroyed_at"]),
+        anonymised_at=from_db_time_or_none(row["anonymised_at"]),
     )
 
 
@@ -183,7 +195,7 @@ class SqlApplicationRepository:
             " passport_series = ?, passport_number = ?, scan_name = ?, scan_sha256 = ?,"
             " scan_size = ?, delivery = ?, postcode = ?, address = ?, office_id = ?, locale = ?,"
             " status = ?, updated_at = ?, fee_paid_kopecks = ?, rejection_reason = ?,"
-            " next_action_at = ?, policy_file_id = ?, operator_id = ?"
+            " next_action_at = ?, policy_file_id = ?, operator_id = ?, scan_destroyed_at = ?"
             " WHERE id = ?",
             (
                 application.chat_id,
@@ -207,6 +219,7 @@ class SqlApplicationRepository:
                 application.next_action_at,
                 application.policy_file_id,
                 application.operator_id,
+                application.scan_destroyed_at,
                 application.id,
             ),
         )
@@ -221,6 +234,47 @@ class SqlApplicationRepository:
             (now, limit),
         )
         return [_application_from_row(row) for row in rows]
+
+    async def _many(self, where: str, params: Sequence[object]) -> list[Application]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE {where}", params
+        )
+        return [_application_from_row(row) for row in rows]
+
+    async def finished_with_scan(self, limit: int) -> Sequence[Application]:
+        return await self._many(
+            f"status IN ({_marks(_FINAL)}) AND scan_name IS NOT NULL ORDER BY id LIMIT ?",
+            (*_FINAL, limit),
+        )
+
+    async def expired(self, updated_before: datetime, limit: int) -> Sequence[Application]:
+        return await self._many(
+            f"anonymised_at IS NULL AND updated_at < ? AND status IN ({_marks(_FINAL)})"
+            " ORDER BY id LIMIT ?",
+            (updated_before, *_FINAL, limit),
+        )
+
+    async def scan_names(self) -> set[str]:
+        rows = await self._db.fetch_all(
+            "SELECT scan_name FROM applications WHERE scan_name IS NOT NULL"
+        )
+        return {row[0] for row in rows}
+
+    async def anonymise(
+        self, application_id: int, *, at: datetime, keep_reasons: Collection[str]
+    ) -> None:
+        kept, kept_params = _kept(keep_reasons)
+        changed = await self._db.execute(
+            "UPDATE applications SET user_id = 0, chat_id = 0, enp = '', passport_series = '',"
+            " passport_number = '', loss_reason_text = NULL, postcode = NULL, address = NULL,"
+            " scan_name = NULL, scan_sha256 = NULL, scan_size = NULL, policy_file_id = NULL,"
+            " rejection_reason = CASE WHEN rejection_reason IS NULL"
+            f" OR rejection_reason IN ({kept}) THEN rejection_reason"
+            " ELSE ? END, anonymised_at = ? WHERE id = ?",
+            (*kept_params, REDACTED, at, application_id),
+        )
+        if changed == 0:
+            raise ApplicationNotFound(application_id)
 
 
 class SqlAuditTrail:
@@ -259,6 +313,50 @@ class SqlAuditTrail:
             for row in rows
         ]
 
+    async def anonymise(self, application_id: int, *, keep_reasons: Collection[str]) -> None:
+        kept, kept_params = _kept(keep_reasons)
+        await self._db.execute(
+            "UPDATE status_changes SET"
+            " actor = CASE WHEN actor LIKE 'citizen:%' THEN 'citizen' ELSE actor END,"
+            " reason = CASE WHEN reason IS NULL"
+            f" OR reason IN ({kept}) THEN reason ELSE ? END"
+            " WHERE application_id = ?",
+            (*kept_params, REDACTED, application_id),
+        )
+
+
+class SqlDestructionLog:
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    async def record(self, destruction: Destruction) -> None:
+        await self._db.execute(
+            "INSERT INTO destructions (at, what, reason, application_id, count)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                destruction.at,
+                destruction.what.value,
+                destruction.reason.value,
+                destruction.application_id,
+                destruction.count,
+            ),
+        )
+
+    async def history(self) -> Sequence[Destruction]:
+        rows = await self._db.fetch_all(
+            "SELECT at, what, reason, application_id, count FROM destructions ORDER BY id"
+        )
+        return [
+            Destruction(
+                what=DestroyedData(row["what"]),
+                reason=DestructionReason(row["reason"]),
+                at=from_db_time(row["at"]),
+                application_id=row["application_id"],
+                count=row["count"],
+            )
+            for row in rows
+        ]
+
 
 class SqlCitizenRepository:
     def __init__(self, db: Session) -> None:
@@ -266,8 +364,8 @@ class SqlCitizenRepository:
 
     async def get(self, user_id: int) -> Citizen | None:
         row = await self._db.fetch_one(
-            "SELECT user_id, locale, phone, enp, email, consent_at, blocked_bot"
-            f" FROM citizens WHERE user_id = ?{self._db.lock_rows}",
+            "SELECT user_id, locale, phone, enp, email, consent_at, blocked_bot, reminders_off,"
+            f" email_confirmed_at FROM citizens WHERE user_id = ?{self._db.lock_rows}",
             (user_id,),
         )
         if row is None:
@@ -280,15 +378,19 @@ class SqlCitizenRepository:
             email=row["email"],
             consent_at=from_db_time_or_none(row["consent_at"]),
             blocked_bot=bool(row["blocked_bot"]),
+            reminders_off=bool(row["reminders_off"]),
+            email_confirmed_at=from_db_time_or_none(row["email_confirmed_at"]),
         )
 
     async def save(self, citizen: Citizen) -> None:
         await self._db.execute(
-            "INSERT INTO citizens (user_id, locale, phone, enp, email, consent_at, blocked_bot)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO citizens (user_id, locale, phone, enp, email, consent_at, blocked_bot,"
+            " reminders_off, email_confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale,"
             " phone = excluded.phone, enp = excluded.enp, email = excluded.email,"
-            " consent_at = excluded.consent_at, blocked_bot = excluded.blocked_bot",
+            " consent_at = excluded.consent_at, blocked_bot = excluded.blocked_bot,"
+            " reminders_off = excluded.reminders_off,"
+            " email_confirmed_at = excluded.email_confirmed_at",
             (
                 citizen.user_id,
                 citizen.locale,
@@ -297,10 +399,17 @@ class SqlCitizenRepository:
                 citizen.email,
                 citizen.consent_at,
                 citizen.blocked_bot,  # SQLite stores a bool as 0/1, PostgreSQL as boolean
+                citizen.reminders_off,
+                citizen.email_confirmed_at,
             ),
         )
 
+    async def delete(self, user_id: int) -> bool:
+        return await self._db.execute("DELETE FROM citizens WHERE user_id = ?", (user_id,)) > 0
 
+
+# The key the outbox's claiming transactions queue on (any constant of ours).
+_OUTBOX_CLAIMS = 4_250_002
 _OUTBOX_COLUMNS = "id, chat_id, kind, payload, attempts, not_before, created_at"
 _PENDING = "sent_at IS NULL AND failed_at IS NULL"
 
@@ -342,47 +451,78 @@ class SqlOutbox:
             self._on_add()
 
     async def due(
-        self, now: datetime, limit: int, *, claim_until: datetime | None = None
+        self,
+        now: datetime,
+        limit: int,
+        kinds: Collection[NotificationKind] | None = None,
+        *,
+        claim_until: datetime | None = None,
     ) -> Sequence[Notification]:
+        if kinds is not None and not kinds:
+            return []  # no transport for any kind (email without SMTP): nothing to claim
         claiming = claim_until is not None
+        if claiming:
+            # One claiming transaction at a time (SQLite's write lock does this already), so
+            # each sees the others' claims and the rows of a chat go out in order.
+            await self._db.serialize(_OUTBOX_CLAIMS)
+        of_kinds, params = "", [now, now]
+        if kinds is not None:
+            of_kinds = f" AND kind IN ({_marks(kinds)})"
+            params.extend(kind.value for kind in kinds)
         rows = await self._db.fetch_all(
-            f"SELECT {_OUTBOX_COLUMNS} FROM outbox"
-            f" WHERE {_PENDING} AND (not_before IS NULL OR not_before <= ?)"
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE {_PENDING}"
+            " AND (not_before IS NULL OR not_before <= ?)"
+            f" AND (claimed_until IS NULL OR claimed_until <= ?){of_kinds}"
             f" ORDER BY id LIMIT ?{self._db.skip_locked if claiming else ''}",
-            (now, limit),
+            (*params, limit),
         )
         if claiming and rows:
             # Locked by the SELECT (PostgreSQL) or under the write lock (SQLite) until commit.
             ids = [row["id"] for row in rows]
             await self._db.execute(
-                f"UPDATE outbox SET not_before = ? WHERE id IN ({_marks(ids)})",
+                f"UPDATE outbox SET claimed_until = ? WHERE id IN ({_marks(ids)})",
                 (claim_until, *ids),
             )
         return [_notification_from_row(row) for row in rows]
 
     async def release(self, notification: Notification) -> None:
         await self._db.execute(
-            f"UPDATE outbox SET not_before = ? WHERE id = ? AND {_PENDING}",
-            (notification.not_before, notification.id),
+            "UPDATE outbox SET claimed_until = NULL WHERE id = ?", (notification.id,)
         )
+
+    async def release_claims(self) -> int:
+        return await self._db.execute(
+            f"UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL AND {_PENDING}"
+        )
+
+    async def postponed(self, now: datetime) -> Sequence[Notification]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE {_PENDING}"
+            " AND (not_before > ? OR claimed_until > ?) ORDER BY id",
+            (now, now),
+        )
+        return [_notification_from_row(row) for row in rows]
 
     async def mark_sent(
         self, notification_id: int, *, at: datetime, message_id: int | None
     ) -> None:
         await self._db.execute(
-            "UPDATE outbox SET sent_at = ?, message_id = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET sent_at = ?, message_id = ?, attempts = attempts + 1,"
+            " claimed_until = NULL WHERE id = ?",
             (at, message_id, notification_id),
         )
 
     async def postpone(self, notification_id: int, not_before: datetime, error: str) -> None:
         await self._db.execute(
-            "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1,"
+            " claimed_until = NULL WHERE id = ?",
             (not_before, error[:_MAX_ERROR_LENGTH], notification_id),
         )
 
     async def mark_failed(self, notification_id: int, error: str, *, at: datetime) -> None:
         await self._db.execute(
-            "UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1,"
+            " claimed_until = NULL WHERE id = ?",
             (at, error[:_MAX_ERROR_LENGTH], notification_id),
         )
 
@@ -393,9 +533,167 @@ class SqlOutbox:
             (done_before, done_before),
         )
 
+    async def delete_for_chat(self, chat_id: int) -> int:
+        return await self._db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
 
-def _marks(values: Sequence[object]) -> str:
+
+class SqlReminderStore:
+    """What reminders are computed from. Dialogs are read from the FSM table: a private chat's
+    record (chat id = user id, no topic) with a state, stamped when it last moved."""
+
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    async def dialogs(
+        self, *, idle_since: datetime | None = None, user_id: int | None = None
+    ) -> Sequence[DialogSnapshot]:
+        where = [
+            "state IS NOT NULL",
+            "updated_at IS NOT NULL",
+            "chat_id = user_id",
+            "thread_id IS NULL",
+            "business_connection_id IS NULL",
+        ]
+        params: list[object] = []
+        if idle_since is not None:
+            where.append("updated_at <= ?")
+            params.append(idle_since)
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
+        rows = await self._db.fetch_all(
+            "SELECT user_id, state, data, updated_at FROM fsm_state"
+            f" WHERE {' AND '.join(where)} ORDER BY updated_at",
+            params,
+        )
+        return [
+            DialogSnapshot(
+                user_id=row["user_id"],
+                state=row["state"],
+                data=_payload(row["data"]),
+                updated_at=from_db_time(row["updated_at"]),
+            )
+            for row in rows
+        ]
+
+    async def _applications(self, where: str, params: Sequence[object]) -> list[Application]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE {where} ORDER BY id", params
+        )
+        return [_application_from_row(row) for row in rows]
+
+    async def applications_in(
+        self, status: ApplicationStatus, *, user_id: int | None = None
+    ) -> Sequence[Application]:
+        if user_id is None:
+            return await self._applications("status = ?", (status.value,))
+        return await self._applications("status = ? AND user_id = ?", (status.value, user_id))
+
+    async def open_applications(self, created_before: datetime) -> Sequence[Application]:
+        return await self._applications(
+            f"status NOT IN ({_marks(_FINAL)}) AND created_at < ?", (*_FINAL, created_before)
+        )
+
+    async def waiting_conversations(self) -> Sequence[Conversation]:
+        rows = await self._db.fetch_all(
+            "SELECT user_id, opened_at, thread_id, citizen_name FROM conversations"
+            " WHERE status = ? ORDER BY opened_at, user_id",
+            (ConversationStatus.WAITING.value,),
+        )
+        return [
+            Conversation(
+                user_id=row["user_id"],
+                status=ConversationStatus.WAITING,
+                opened_at=from_db_time(row["opened_at"]),
+                thread_id=row["thread_id"],
+                citizen_name=row["citizen_name"],
+            )
+            for row in rows
+        ]
+
+    async def sent(self, user_id: int, topic: str, subject: str) -> SentReminder | None:
+        row = await self._db.fetch_one(
+            "SELECT sent, last_sent_at FROM reminders_sent"
+            " WHERE user_id = ? AND topic = ? AND subject = ?",
+            (user_id, topic, subject),
+        )
+        if row is None:
+            return None
+        return SentReminder(
+            user_id, topic, subject, row["sent"], from_db_time_or_none(row["last_sent_at"])
+        )
+
+    async def record_sent(self, reminder: SentReminder) -> None:
+        await self._db.execute(
+            "INSERT INTO reminders_sent (user_id, topic, subject, sent, last_sent_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, topic, subject) DO UPDATE SET"
+            " sent = excluded.sent, last_sent_at = excluded.last_sent_at",
+            (
+                reminder.user_id,
+                reminder.topic,
+                reminder.subject,
+                reminder.sent,
+                reminder.last_sent_at,
+            ),
+        )
+
+    async def erase(self, user_id: int) -> int:
+        return await self._db.execute("DELETE FROM reminders_sent WHERE user_id = ?", (user_id,))
+
+    async def last_digest_day(self) -> date | None:
+        day = await self._db.fetch_value("SELECT MAX(day) FROM digests")
+        return date.fromisoformat(day) if day else None
+
+    async def record_digest(self, day: date, at: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO digests (day, sent_at) VALUES (?, ?)"
+            " ON CONFLICT (day) DO UPDATE SET sent_at = excluded.sent_at",
+            (day.isoformat(), at),
+        )
+
+    async def record_tick(self, at: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO reminder_ticks (id, checked_at) VALUES (1, ?)"
+            " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+            (at,),
+        )
+
+
+class SqlEmailConfirmations:
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    async def get(self, user_id: int) -> PendingEmail | None:
+        row = await self._db.fetch_one(
+            "SELECT email, code, sent_at, attempts FROM email_confirmations WHERE user_id = ?",
+            (user_id,),
+        )
+        if row is None:
+            return None
+        return PendingEmail(
+            user_id, row["email"], row["code"], from_db_time(row["sent_at"]), row["attempts"]
+        )
+
+    async def save(self, pending: PendingEmail) -> None:
+        await self._db.execute(
+            "INSERT INTO email_confirmations (user_id, email, code, sent_at, attempts)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,"
+            " code = excluded.code, sent_at = excluded.sent_at, attempts = excluded.attempts",
+            (pending.user_id, pending.email, pending.code, pending.sent_at, pending.attempts),
+        )
+
+    async def delete(self, user_id: int) -> None:
+        await self._db.execute("DELETE FROM email_confirmations WHERE user_id = ?", (user_id,))
+
+
+def _marks(values: Collection[object]) -> str:
     return ", ".join("?" * len(values))
+
+
+def _kept(values: Collection[str]) -> tuple[str, tuple[str, ...]]:
+    """An IN list of these words (never empty: `IN ()` is not SQL everywhere)."""
+    kept = tuple(sorted(values)) or ("",)
+    return _marks(kept), kept
 
 
 def _status_or_none(value: str | None) -> ApplicationStatus | None:

@@ -57,6 +57,16 @@ class Session(ABC):
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
+    async def serialize(self, key: int) -> None:
+        """Wait until no other transaction holds `key`, then hold it until this one ends (a
+        no-op where the engine runs one writing transaction at a time anyway)."""
+        return None
+
+    @abstractmethod
+    def json_text(self, column: str, field: str) -> str:
+        """An SQL expression: the top-level `field` of the JSON in `column` when it is a string,
+        else NULL (names are the code's own, never user input)."""
+
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A statement that may fail inside a transaction, without losing the transaction.
 
@@ -95,9 +105,24 @@ class SqlDatabase(Protocol):
         """BEGIN ... COMMIT, or ROLLBACK on an exception."""
         ...
 
+    async def wipe(self) -> None:
+        """After an erasure: make deleted personal data unrecoverable where the engine can
+        (core.ports.FreedSpace)."""
+        ...
+
     async def schema_version(self) -> int: ...
 
     async def close(self) -> None: ...
+
+
+def identifier(name: str) -> str:
+    """A name spliced into SQL: letters, digits and underscores only."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not an SQL identifier: {name!r}")
+    return name
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @asynccontextmanager

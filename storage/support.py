@@ -7,7 +7,7 @@ from storage.sql import Row, Session, from_db_time
 
 _CONVERSATION_COLUMNS = (
     "user_id, status, opened_at, thread_id, card_message_id, operator_id, citizen_name,"
-    " operator_name"
+    " operator_name, outsider_told"
 )
 
 
@@ -21,6 +21,7 @@ def _conversation(row: Row) -> Conversation:
         operator_id=row[5],
         citizen_name=row[6],
         operator_name=row[7],
+        outsider_told=bool(row[8]),
     )
 
 
@@ -45,11 +46,12 @@ class SqlConversations:
 
     async def save(self, conversation: Conversation) -> None:
         await self._db.execute(
-            f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO conversations ({_CONVERSATION_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, "
             "thread_id = excluded.thread_id, card_message_id = excluded.card_message_id, "
             "operator_id = excluded.operator_id, citizen_name = excluded.citizen_name, "
-            "operator_name = excluded.operator_name",
+            "operator_name = excluded.operator_name, outsider_told = excluded.outsider_told",
             (
                 conversation.user_id,
                 conversation.status.value,
@@ -59,8 +61,15 @@ class SqlConversations:
                 conversation.operator_id,
                 conversation.citizen_name,
                 conversation.operator_name,
+                conversation.outsider_told,
             ),
         )
+
+    async def erase(self, user_id: int) -> Conversation | None:
+        conversation = await self.get(user_id)
+        await self._db.execute("DELETE FROM relayed_messages WHERE user_id = ?", (user_id,))
+        await self._db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
+        return conversation
 
     async def link(self, relayed: RelayedMessage) -> None:
         # Replaces a link on either key, as SQLite's INSERT OR REPLACE did (not in PostgreSQL).

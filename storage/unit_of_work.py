@@ -11,7 +11,10 @@ from storage.repositories import (
     SqlApplicationRepository,
     SqlAuditTrail,
     SqlCitizenRepository,
+    SqlDestructionLog,
+    SqlEmailConfirmations,
     SqlOutbox,
+    SqlReminderStore,
 )
 from storage.sql import SqlDatabase, UnitSession
 from storage.support import SqlConversations
@@ -31,6 +34,9 @@ class SqlUnitOfWork:
     citizens: SqlCitizenRepository
     outbox: SqlOutbox
     conversations: SqlConversations
+    reminders: SqlReminderStore
+    emails: SqlEmailConfirmations
+    destructions: SqlDestructionLog
 
     def __init__(
         self,
@@ -59,6 +65,9 @@ class SqlUnitOfWork:
         self.citizens = SqlCitizenRepository(session)
         self.outbox = SqlOutbox(session, on_add=self._queue)
         self.conversations = SqlConversations(session)
+        self.reminders = SqlReminderStore(session)
+        self.emails = SqlEmailConfirmations(session)
+        self.destructions = SqlDestructionLog(session)
         return self
 
     async def __aexit__(

@@ -18,12 +18,13 @@ import secrets
 import tempfile
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.models import StoredFile
+from core.models import StoredFile, VaultEntry
 from storage.keys import DataKey, DataKeys
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 # Only names this vault generates are accepted back, so "../" and absolute paths cannot reach
 # get() or delete(): the check is on the name itself, before any path is built.
 _NAME = re.compile(r"[0-9a-f]{32}(?:\.[a-z0-9]{1,8})?")
+_TEMPORARY_PREFIX, _TEMPORARY_SUFFIX = ".incoming-", ".tmp"
+# What mkstemp makes of them (its random part is letters, digits and "_").
+_TEMPORARY = re.compile(r"\.incoming-[A-Za-z0-9_]{1,32}\.tmp")
 _SUFFIX = re.compile(r"(?:\.[a-z0-9]{1,8})?")
 
 MAGIC = b"OMSVAULT\x01"  # the last byte is the format version
@@ -85,8 +89,31 @@ class DiskFileVault:
         return await asyncio.to_thread(self._read, path)
 
     async def delete(self, name: str) -> None:
-        """Remove the file; deleting a missing file is not an error (retention jobs repeat)."""
-        await asyncio.to_thread(self._path(name).unlink, missing_ok=True)
+        """Remove the file, or a temporary file an interrupted write left; deleting a missing
+        file is not an error (retention jobs repeat)."""
+        path = self._root / name if _TEMPORARY.fullmatch(name) else self._path(name)
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    async def inventory(self) -> list[VaultEntry]:
+        """Stored files and temporary ones, with their modification times; nothing else."""
+        return await asyncio.to_thread(self._inventory)
+
+    def _inventory(self) -> list[VaultEntry]:
+        if not self._root.is_dir():
+            return []
+        entries = []
+        for path in self._root.iterdir():
+            temporary = bool(_TEMPORARY.fullmatch(path.name))
+            if not (temporary or _NAME.fullmatch(path.name)):
+                continue
+            try:
+                modified = path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+            entries.append(
+                VaultEntry(path.name, datetime.fromtimestamp(modified, UTC), temporary=temporary)
+            )
+        return entries
 
     async def encrypt_stale_files(self) -> int:
         """Re-encrypt under the current key every file that is plaintext (written before
@@ -144,7 +171,9 @@ class DiskFileVault:
         blob = self._seal(name, data)
         # mkstemp creates the file 0600 in the same directory, so the rename below is atomic:
         # a reader sees the whole file or none.
-        fd, temp_name = tempfile.mkstemp(dir=self._root, prefix=".incoming-", suffix=".tmp")
+        fd, temp_name = tempfile.mkstemp(
+            dir=self._root, prefix=_TEMPORARY_PREFIX, suffix=_TEMPORARY_SUFFIX
+        )
         try:
             with os.fdopen(fd, "wb") as temp:
                 temp.write(blob)

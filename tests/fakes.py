@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from types import TracebackType
 from typing import Self
@@ -23,13 +23,29 @@ from core.models import (
     ApplicationDraft,
     ApplicationStatus,
     Citizen,
+    Destruction,
+    DialogRecord,
+    DialogSnapshot,
     InsuredPerson,
     Notification,
+    NotificationKind,
+    Passport,
+    PendingEmail,
+    SentReminder,
     StatusChange,
     StoredFile,
+    VaultEntry,
 )
-from core.ports import ApplicationRepository, AuditTrail, CitizenRepository, Outbox
-from core.support import Conversation, Conversations, RelayedMessage
+from core.ports import (
+    ApplicationRepository,
+    AuditTrail,
+    CitizenRepository,
+    DestructionLog,
+    EmailConfirmations,
+    Outbox,
+    ReminderStore,
+)
+from core.support import Conversation, Conversations, ConversationStatus, RelayedMessage
 
 # Long enough for a slow test, short enough that a forgotten lock fails instead of hanging.
 LOCK_TIMEOUT_SECONDS = 5.0
@@ -68,10 +84,31 @@ class FakeRegister:
         return self._by_enp.get(enp)
 
 
+OLD_FILE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+REDACTED = "redacted"
+
+
 class FakeFileVault:
-    def __init__(self) -> None:
+    """Files in memory; each one's time is the clock's when given (else long ago)."""
+
+    def __init__(self, clock: FakeClock | None = None) -> None:
         self.files: dict[str, bytes] = {}
+        self.modified: dict[str, datetime] = {}
+        self.temporary: dict[str, datetime] = {}  # part-written files of interrupted writes
+        self._clock = clock
         self._counter = 0
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else OLD_FILE_TIME
+
+    def add_temporary(self, name: str = ".incoming-abc.tmp") -> str:
+        self.temporary[name] = self._now()
+        return name
+
+    async def inventory(self) -> Sequence[VaultEntry]:
+        return [VaultEntry(name, self.modified.get(name, OLD_FILE_TIME)) for name in self.files] + [
+            VaultEntry(name, at, temporary=True) for name, at in self.temporary.items()
+        ]
 
     async def put(self, data: bytes, suffix: str) -> StoredFile:
         self._counter += 1
@@ -79,6 +116,7 @@ class FakeFileVault:
             suffix = f".{suffix}"
         name = f"file-{self._counter:06d}{suffix}"
         self.files[name] = bytes(data)
+        self.modified[name] = self._now()
         return StoredFile(name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
     async def get(self, name: str) -> bytes:
@@ -90,6 +128,47 @@ class FakeFileVault:
     async def delete(self, name: str) -> None:
         # Deleting twice is harmless: destruction may be retried after a crash.
         self.files.pop(name, None)
+        self.modified.pop(name, None)
+        self.temporary.pop(name, None)
+
+
+class FakeDialogDrafts:
+    """Dialogs as the retention rules see them: user, scan and last write, set by the test."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, DialogRecord] = {}
+
+    def put(self, user_id: int, at: datetime, scan_name: str | None = None) -> DialogRecord:
+        record = DialogRecord(f"dialog-{user_id}", user_id, at, scan_name)
+        self.records[record.key] = record
+        return record
+
+    async def idle(self, since_before: datetime) -> Sequence[DialogRecord]:
+        return [r for r in self.records.values() if r.updated_at < since_before]
+
+    async def discard(self, record: DialogRecord) -> bool:
+        current = self.records.get(record.key)
+        if current is None or current.updated_at != record.updated_at:
+            return False
+        del self.records[record.key]
+        return True
+
+    async def scan_names(self) -> set[str]:
+        return {r.scan_name for r in self.records.values() if r.scan_name}
+
+    async def erase_user(self, user_id: int) -> Sequence[DialogRecord]:
+        mine = [r for r in self.records.values() if r.user_id == user_id]
+        for record in mine:
+            del self.records[record.key]
+        return mine
+
+
+class FakeFreedSpace:
+    def __init__(self) -> None:
+        self.wipes = 0
+
+    async def wipe(self) -> None:
+        self.wipes += 1
 
 
 class OutboxState(StrEnum):
@@ -105,6 +184,7 @@ class OutboxRow:
     error: str | None = None
     done_at: datetime | None = None
     message_id: int | None = None
+    claimed_until: datetime | None = None  # by a sender (Outbox.due)
 
 
 @dataclass(slots=True)
@@ -121,6 +201,13 @@ class _Tables:
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
     conversations: dict[int, Conversation] = field(default_factory=dict)
     relayed: dict[tuple[int, int], RelayedMessage] = field(default_factory=dict)
+    # The FSM table as reminders read it: one dialog per private chat.
+    dialogs: dict[int, DialogSnapshot] = field(default_factory=dict)
+    reminders_sent: dict[tuple[int, str, str], SentReminder] = field(default_factory=dict)
+    digests: dict[date, datetime] = field(default_factory=dict)
+    reminder_tick: datetime | None = None
+    emails: dict[int, PendingEmail] = field(default_factory=dict)
+    destructions: list[Destruction] = field(default_factory=list)
 
 
 class FakeUnitOfWorkFactory:
@@ -177,6 +264,16 @@ class FakeUnitOfWorkFactory:
     def citizens(self) -> list[Citizen]:
         return [copy.deepcopy(c) for _, c in sorted(self.committed.citizens.items())]
 
+    def set_dialog(self, snapshot: DialogSnapshot) -> None:
+        """What the FSM storage would hold for a private chat (the bot writes it, not core)."""
+        self.committed.dialogs[snapshot.user_id] = copy.deepcopy(snapshot)
+
+    def clear_dialog(self, user_id: int) -> None:
+        self.committed.dialogs.pop(user_id, None)
+
+    def destructions(self) -> list[Destruction]:
+        return list(self.committed.destructions)
+
     async def _acquire(self) -> None:
         task = asyncio.current_task()
         if task is not None and self._holder is task:
@@ -206,6 +303,9 @@ class FakeUnitOfWork:
         self.citizens: CitizenRepository = FakeCitizenRepository(self)
         self.outbox: Outbox = FakeOutbox(self)
         self.conversations: Conversations = FakeConversations(self)
+        self.reminders: ReminderStore = FakeReminderStore(self)
+        self.emails: EmailConfirmations = FakeEmailConfirmations(self)
+        self.destructions: DestructionLog = FakeDestructionLog(self)
 
     async def __aenter__(self) -> Self:
         if self._used:
@@ -333,6 +433,47 @@ class FakeApplicationRepository:
         due.sort(key=lambda a: (a.next_action_at, a.id))
         return [copy.deepcopy(a) for a in due[:limit]]
 
+    async def finished_with_scan(self, limit: int) -> Sequence[Application]:
+        tables = self._uow.check("applications.finished_with_scan")
+        found = [a for _, a in sorted(tables.applications.items()) if a.status.is_final and a.scan]
+        return copy.deepcopy(found[:limit])
+
+    async def expired(self, updated_before: datetime, limit: int) -> Sequence[Application]:
+        tables = self._uow.check("applications.expired")
+        found = [
+            a
+            for _, a in sorted(tables.applications.items())
+            if a.status.is_final and a.anonymised_at is None and a.updated_at < updated_before
+        ]
+        return copy.deepcopy(found[:limit])
+
+    async def scan_names(self) -> set[str]:
+        tables = self._uow.check("applications.scan_names")
+        return {a.scan.name for a in tables.applications.values() if a.scan is not None}
+
+    async def anonymise(
+        self, application_id: int, *, at: datetime, keep_reasons: Collection[str]
+    ) -> None:
+        tables = self._uow.check("applications.anonymise")
+        stored = tables.applications.get(application_id)
+        if stored is None:
+            raise ApplicationNotFound(application_id)
+        reason = stored.rejection_reason
+        tables.applications[application_id] = replace(
+            stored,
+            user_id=0,
+            chat_id=0,
+            enp="",
+            passport=Passport("", ""),
+            loss_reason_text=None,
+            postcode=None,
+            address=None,
+            scan=None,
+            policy_file_id=None,
+            rejection_reason=reason if reason is None or reason in keep_reasons else REDACTED,
+            anonymised_at=at,
+        )
+
 
 class FakeAuditTrail:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -345,6 +486,30 @@ class FakeAuditTrail:
         tables = self._uow.check("audit.history")
         return [c for c in tables.audit if c.application_id == application_id]
 
+    async def anonymise(self, application_id: int, *, keep_reasons: Collection[str]) -> None:
+        tables = self._uow.check("audit.anonymise")
+        tables.audit = [
+            c
+            if c.application_id != application_id
+            else replace(
+                c,
+                actor="citizen" if c.actor.startswith("citizen:") else c.actor,
+                reason=c.reason if c.reason is None or c.reason in keep_reasons else REDACTED,
+            )
+            for c in tables.audit
+        ]
+
+
+class FakeDestructionLog:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def record(self, destruction: Destruction) -> None:
+        self._uow.check("destructions.record").destructions.append(destruction)
+
+    async def history(self) -> Sequence[Destruction]:
+        return list(self._uow.check("destructions.history").destructions)
+
 
 class FakeCitizenRepository:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -355,6 +520,9 @@ class FakeCitizenRepository:
 
     async def save(self, citizen: Citizen) -> None:
         self._uow.check("citizens.save").citizens[citizen.user_id] = copy.deepcopy(citizen)
+
+    async def delete(self, user_id: int) -> bool:
+        return self._uow.check("citizens.delete").citizens.pop(user_id, None) is not None
 
 
 class FakeOutbox:
@@ -368,7 +536,12 @@ class FakeOutbox:
         self._uow.queued = True
 
     async def due(
-        self, now: datetime, limit: int, *, claim_until: datetime | None = None
+        self,
+        now: datetime,
+        limit: int,
+        kinds: Collection[NotificationKind] | None = None,
+        *,
+        claim_until: datetime | None = None,
     ) -> Sequence[Notification]:
         tables = self._uow.check("outbox.due")
         rows = [
@@ -376,18 +549,38 @@ class FakeOutbox:
             for _, r in sorted(tables.outbox.items())
             if r.state is OutboxState.PENDING
             and (r.notification.not_before is None or r.notification.not_before <= now)
+            and (r.claimed_until is None or r.claimed_until <= now)
+            and (kinds is None or r.notification.kind in kinds)
         ][:limit]
-        due = [copy.deepcopy(r.notification) for r in rows]
         if claim_until is not None:
             for row in rows:
-                row.notification.not_before = claim_until
-        return due
+                row.claimed_until = claim_until
+        return [copy.deepcopy(r.notification) for r in rows]
 
     async def release(self, notification: Notification) -> None:
         assert notification.id is not None
         row = self._uow.check("outbox.release").outbox.get(notification.id)
-        if row is not None and row.state is OutboxState.PENDING:
-            row.notification.not_before = notification.not_before
+        if row is not None:
+            row.claimed_until = None
+
+    async def release_claims(self) -> int:
+        rows = self._uow.check("outbox.release_claims").outbox.values()
+        claimed = [r for r in rows if r.state is OutboxState.PENDING and r.claimed_until]
+        for row in claimed:
+            row.claimed_until = None
+        return len(claimed)
+
+    async def postponed(self, now: datetime) -> Sequence[Notification]:
+        tables = self._uow.check("outbox.postponed")
+        return [
+            copy.deepcopy(r.notification)
+            for _, r in sorted(tables.outbox.items())
+            if r.state is OutboxState.PENDING
+            and (
+                (r.notification.not_before is not None and r.notification.not_before > now)
+                or (r.claimed_until is not None and r.claimed_until > now)
+            )
+        ]
 
     # Every outcome counts as an attempt, as in storage/.
     async def mark_sent(
@@ -395,6 +588,7 @@ class FakeOutbox:
     ) -> None:
         row = self._uow.check("outbox.mark_sent").outbox.get(notification_id)
         if row is not None:
+            row.claimed_until = None
             row.state = OutboxState.SENT
             row.done_at = at
             row.message_id = message_id
@@ -403,6 +597,7 @@ class FakeOutbox:
     async def postpone(self, notification_id: int, not_before: datetime, error: str) -> None:
         row = self._uow.check("outbox.postpone").outbox.get(notification_id)
         if row is not None:
+            row.claimed_until = None
             row.notification.attempts += 1
             row.notification.not_before = not_before
             row.error = error[:1_000]
@@ -410,6 +605,7 @@ class FakeOutbox:
     async def mark_failed(self, notification_id: int, error: str, *, at: datetime) -> None:
         row = self._uow.check("outbox.mark_failed").outbox.get(notification_id)
         if row is not None:
+            row.claimed_until = None
             row.state = OutboxState.FAILED
             row.done_at = at
             row.error = error[:1_000]  # storage/ keeps the same bounded length
@@ -424,6 +620,13 @@ class FakeOutbox:
                 row.notification.payload = {}
                 cleared += 1
         return cleared
+
+    async def delete_for_chat(self, chat_id: int) -> int:
+        tables = self._uow.check("outbox.delete_for_chat")
+        doomed = [i for i, r in tables.outbox.items() if r.notification.chat_id == chat_id]
+        for row_id in doomed:
+            del tables.outbox[row_id]
+        return len(doomed)
 
 
 class FakeConversations:
@@ -460,3 +663,88 @@ class FakeConversations:
         tables = self._uow.check("conversations.by_topic_message")
         found = [r for r in tables.relayed.values() if r.topic_message_id == message_id]
         return found[0] if found else None
+
+    async def erase(self, user_id: int) -> Conversation | None:
+        tables = self._uow.check("conversations.erase")
+        conversation = tables.conversations.pop(user_id, None)
+        tables.relayed = {k: r for k, r in tables.relayed.items() if r.user_id != user_id}
+        return copy.deepcopy(conversation)
+
+
+class FakeReminderStore:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def dialogs(
+        self, *, idle_since: datetime | None = None, user_id: int | None = None
+    ) -> Sequence[DialogSnapshot]:
+        tables = self._uow.check("reminders.dialogs")
+        found = [
+            d
+            for d in tables.dialogs.values()
+            if (idle_since is None or d.updated_at <= idle_since)
+            and (user_id is None or d.user_id == user_id)
+        ]
+        return [copy.deepcopy(d) for d in sorted(found, key=lambda d: d.updated_at)]
+
+    async def applications_in(
+        self, status: ApplicationStatus, *, user_id: int | None = None
+    ) -> Sequence[Application]:
+        tables = self._uow.check("reminders.applications_in")
+        return [
+            copy.deepcopy(a)
+            for _, a in sorted(tables.applications.items())
+            if a.status is status and (user_id is None or a.user_id == user_id)
+        ]
+
+    async def open_applications(self, created_before: datetime) -> Sequence[Application]:
+        tables = self._uow.check("reminders.open_applications")
+        return [
+            copy.deepcopy(a)
+            for _, a in sorted(tables.applications.items())
+            if not a.status.is_final and a.created_at < created_before
+        ]
+
+    async def waiting_conversations(self) -> Sequence[Conversation]:
+        tables = self._uow.check("reminders.waiting_conversations")
+        found = [c for c in tables.conversations.values() if c.status is ConversationStatus.WAITING]
+        return [copy.deepcopy(c) for c in sorted(found, key=lambda c: (c.opened_at, c.user_id))]
+
+    async def sent(self, user_id: int, topic: str, subject: str) -> SentReminder | None:
+        tables = self._uow.check("reminders.sent")
+        return copy.deepcopy(tables.reminders_sent.get((user_id, topic, subject)))
+
+    async def record_sent(self, reminder: SentReminder) -> None:
+        tables = self._uow.check("reminders.record_sent")
+        key = (reminder.user_id, reminder.topic, reminder.subject)
+        tables.reminders_sent[key] = copy.deepcopy(reminder)
+
+    async def erase(self, user_id: int) -> int:
+        tables = self._uow.check("reminders.erase")
+        keys = [k for k in tables.reminders_sent if k[0] == user_id]
+        for key in keys:
+            del tables.reminders_sent[key]
+        return len(keys)
+
+    async def last_digest_day(self) -> date | None:
+        return max(self._uow.check("reminders.last_digest_day").digests, default=None)
+
+    async def record_digest(self, day: date, at: datetime) -> None:
+        self._uow.check("reminders.record_digest").digests[day] = at
+
+    async def record_tick(self, at: datetime) -> None:
+        self._uow.check("reminders.record_tick").reminder_tick = at
+
+
+class FakeEmailConfirmations:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, user_id: int) -> PendingEmail | None:
+        return copy.deepcopy(self._uow.check("emails.get").emails.get(user_id))
+
+    async def save(self, pending: PendingEmail) -> None:
+        self._uow.check("emails.save").emails[pending.user_id] = copy.deepcopy(pending)
+
+    async def delete(self, user_id: int) -> None:
+        self._uow.check("emails.delete").emails.pop(user_id, None)

@@ -107,4 +107,9 @@ def keyboard(
         if status is ApplicationStatus.APPROVED and policy.handed_over_by_operator:
             key = f"desk.button.{policy.outcome.value}"
             rows.append([_button(t, key, Desk(action=DeskAction.HANDED_OVER, **act))])
+        if status is ApplicationStatus.READY_FOR_PICKUP:
+            # The citizen collected it: the "your policy is waiting" reminders stop.
+            rows.append(
+                [_button(t, "desk.button.collected", Desk(action=DeskAction.COLLECTED, **act))]
+            )
     return InlineKeyboardMarkup(inline_keyboard=rows)

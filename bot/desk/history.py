@@ -1,7 +1,10 @@
 """The last lines of each citizen's chat with the bot, for the card an operator sees first.
 
 Kept in process memory on purpose: it is context for a human, not a record, and recording it
-must cost nothing on the hot path (no database write per update).
+must cost nothing on the hot path (no database write per update). Lines are masked when read
+(core.masking): what the citizen typed at a personal step (passport, postcode, address, e-mail)
+is remembered as a value to hide, so the bot's own echo of it (the summary, /profile) is hidden
+too, whenever it was said.
 """
 
 from __future__ import annotations
@@ -18,29 +21,73 @@ from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Message, TelegramObject
 
+from bot.dialogs.restoration import ProfileForm, Restoration
+from core.masking import mask_personal
+
 LINE_LIMIT = 160
+RAW_LIMIT = 1_000  # kept unmasked until read; longer texts are cut before that
 _TAG = re.compile(r"<[^>]+>")  # the bot's texts are HTML; the card shows them plain
+
+# Steps whose answer is personal data: the typed text is hidden wherever it shows up later.
+PERSONAL_ANSWER_STATES = frozenset(
+    state.state
+    for state in (
+        Restoration.passport_number,
+        Restoration.postcode,
+        Restoration.address,
+        ProfileForm.email,
+    )
+)
+
+
+class _Chat:
+    __slots__ = ("lines", "personal")
+
+    def __init__(self, per_chat: int) -> None:
+        self.lines: deque[tuple[str, str]] = deque(maxlen=per_chat)
+        self.personal: deque[str] = deque(maxlen=per_chat * 2)
 
 
 class RecentChats:
     def __init__(self, *, per_chat: int = 6, max_chats: int = 5_000) -> None:
-        self._chats: OrderedDict[int, deque[tuple[str, str]]] = OrderedDict()
+        self._chats: OrderedDict[int, _Chat] = OrderedDict()
         self._per_chat = per_chat
         self._max_chats = max_chats
 
-    def add(self, chat_id: int, who: str, text: str) -> None:
-        lines = self._chats.get(chat_id)
-        if lines is None:
-            lines = self._chats[chat_id] = deque(maxlen=self._per_chat)
+    def _chat(self, chat_id: int) -> _Chat:
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = _Chat(self._per_chat)
             if len(self._chats) > self._max_chats:
                 self._chats.popitem(last=False)
         else:
             self._chats.move_to_end(chat_id)
-        flat = " ".join(text.split())
-        lines.append((who, flat if len(flat) <= LINE_LIMIT else flat[: LINE_LIMIT - 1] + "…"))
+        return chat
+
+    def add(self, chat_id: int, who: str, text: str) -> None:
+        self._chat(chat_id).lines.append((who, text[:RAW_LIMIT]))
+
+    def add_personal(self, chat_id: int, value: str) -> None:
+        """A value the citizen gave as personal data: masked in every line of the chat."""
+        if value.strip():
+            self._chat(chat_id).personal.append(value[:RAW_LIMIT])
 
     def recent(self, chat_id: int) -> list[tuple[str, str]]:
-        return list(self._chats.get(chat_id, ()))
+        """The chat's last lines, personal data masked, each flattened to one short line."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            return []
+        lines = []
+        for who, text in chat.lines:
+            # Street words mark an address in what people type; the bot's prompts name them.
+            masked = mask_personal(text, chat.personal, addresses=who != "bot")
+            flat = " ".join(masked.split())
+            lines.append((who, flat if len(flat) <= LINE_LIMIT else flat[: LINE_LIMIT - 1] + "…"))
+        return lines
+
+    def forget(self, chat_id: int) -> None:
+        """The citizen erased their data: nothing of their chat stays, even in memory."""
+        self._chats.pop(chat_id, None)
 
 
 def describe(message: Message) -> str:
@@ -65,7 +112,12 @@ class RecordCitizenMessages(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         if isinstance(event, Message) and event.chat.type == "private":
-            self.recent.add(event.chat.id, "citizen", describe(event))
+            chat_id = event.chat.id
+            if event.text and data.get("raw_state") in PERSONAL_ANSWER_STATES:
+                self.recent.add_personal(chat_id, event.text)
+            if event.contact is not None:
+                self.recent.add_personal(chat_id, event.contact.phone_number)
+            self.recent.add(chat_id, "citizen", describe(event))
         return await handler(event, data)
 
 

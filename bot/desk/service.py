@@ -9,6 +9,8 @@ the citizen, never dropped silently.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -16,10 +18,12 @@ from html import escape
 from typing import Any, TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.methods import (
     CopyMessage,
     CreateForumTopic,
+    DeleteForumTopic,
+    DeleteMessage,
     EditForumTopic,
     EditMessageCaption,
     EditMessageText,
@@ -37,8 +41,14 @@ from bot.dialogs.restoration import SupportChat
 from bot.i18n import Texts
 from bot.locks import DialogLocks
 from bot.settings import Settings
+from bot.workers import PeriodicTask
 from core.desk import SupportDesk
-from core.errors import DeliveryFailed, RecipientUnreachable
+from core.errors import (
+    ApplicationNotFound,
+    DeliveryFailed,
+    DeliveryUncertain,
+    RecipientUnreachable,
+)
 from core.models import Application, Notification
 from core.ports import RegisterLookup, UnitOfWorkFactory
 from core.restoration import RestorationService
@@ -48,9 +58,18 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ADMINS_TTL_SECONDS = 60.0
 TOPIC_NAME_LIMIT = 128
+GENERAL_TOPIC_ID = 1
+# How far below a topic made again the one whose answer was lost is looked for.
+LOST_TOPIC_WINDOW = 5
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # Telegram's, counted here on the HTML (a safe bound)
 # What a relay can carry in a caption (the name line goes there); the rest get a line of its own.
 CAPTIONED = frozenset({"photo", "video", "document", "audio", "animation", "voice"})
+
+# Who can read the support chat is checked this often, and at once when its members change.
+READERS_CHECK_SECONDS = 600.0
+# The same warning is repeated at most this often; only a growing count is told at once.
+READERS_WARNING_REPEAT_SECONDS = 6 * 3600.0
+PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
 
 
 def thread_gone(error: TelegramBadRequest) -> bool:
@@ -88,6 +107,11 @@ class OperatorDesk:
         self._admins: tuple[float, frozenset[int]] = (0.0, frozenset())
         # One topic per citizen: the note sender and a relay must not both create one.
         self._topic_locks = DialogLocks()
+        self._creating = asyncio.Lock()
+        self.readers_check = PeriodicTask(
+            "support-readers", self.check_readers, interval=READERS_CHECK_SECONDS
+        )
+        self._readers_warned: tuple[float, int] = (-READERS_WARNING_REPEAT_SECONDS, 0)
 
     @property
     def enabled(self) -> bool:
@@ -110,6 +134,64 @@ class OperatorDesk:
             admins = frozenset(m.user.id for m in members if not m.user.is_bot)
             self._admins = (time.monotonic(), admins)
         return user_id in admins
+
+    async def check_readers(self) -> int:
+        """How many members of the support chat are not operators (neither administrators nor
+        in OPERATOR_IDS; bots other than administrators count too): they could read citizens'
+        personal data. Said in the chat when there are any, rate-limited."""
+        assert self.chat_id is not None
+        try:
+            admins = await self.bot.get_chat_administrators(self.chat_id)
+            members = await self.bot.get_chat_member_count(self.chat_id)
+            operators = {m.user.id for m in admins if not m.user.is_bot}
+            bots = {m.user.id for m in admins if m.user.is_bot} | {self.bot.id}
+            for user_id in set(self.settings.operator_ids) - operators:
+                if await self._is_member(user_id):
+                    operators.add(user_id)
+        except TelegramAPIError as error:
+            log.warning("could not check who reads the support chat: %s", type(error).__name__)
+            return 0
+        outsiders = max(0, members - len(operators) - len(bots))
+        if self._readers_warning_due(outsiders):
+            await self.delivery.send(
+                SendMessage(
+                    chat_id=self.chat_id, text=self.t("retention.readers_warning", count=outsiders)
+                ),
+                chat_id=self.chat_id,
+            )
+        return outsiders
+
+    async def _is_member(self, user_id: int) -> bool:
+        assert self.chat_id is not None
+        try:
+            member = await self.bot.get_chat_member(self.chat_id, user_id)
+        except TelegramBadRequest:
+            return False  # never met: "user not found"
+        return member.status in PRESENT
+
+    def _readers_warning_due(self, outsiders: int) -> bool:
+        """A warning when outsiders are more than last told, else again after a while."""
+        warned_at, warned_count = self._readers_warned
+        if not outsiders or outsiders < warned_count:
+            self._readers_warned = (warned_at, outsiders)  # fewer: a new one is told again
+            return False
+        repeat = time.monotonic() - warned_at >= READERS_WARNING_REPEAT_SECONDS
+        if outsiders > warned_count or repeat:
+            self._readers_warned = (time.monotonic(), outsiders)
+            return True
+        return False
+
+    async def tell_outsider(self, conversation: Conversation) -> None:
+        """Someone who is not an operator wrote in the topic: said once per topic."""
+        async with self.uow_factory() as uow:
+            # Read again in the writing transaction: an operator may have acted meanwhile.
+            current = await uow.conversations.get(conversation.user_id)
+            if current is None or current.outsider_told:
+                return
+            current.outsider_told = True
+            await uow.conversations.save(current)
+            await uow.commit()
+        await self.note(current, self.t("desk.not_operator"))
 
     # --- conversations ------------------------------------------------------------------
 
@@ -135,30 +217,104 @@ class OperatorDesk:
 
     async def _create_topic(self, conversation: Conversation, *, attempts: int = 2) -> None:
         assert self.chat_id is not None
-        for attempt in range(1, attempts + 1):
-            topic = await self.delivery.send(
-                CreateForumTopic(chat_id=self.chat_id, name=await self.topic_name(conversation)),
-                chat_id=self.chat_id,
-            )
-            conversation.thread_id = topic.message_thread_id
-            try:
-                posted = await self.delivery.send(
-                    SendMessage(
-                        chat_id=self.chat_id,
-                        message_thread_id=topic.message_thread_id,
-                        text=await self.card_text(conversation),
-                        reply_markup=await self.card_markup(conversation),
-                    ),
-                    chat_id=self.chat_id,
+        chat_id = self.chat_id
+        # One topic made at a time, so a topic found after a lost answer is this one's.
+        async with self._creating:
+            for attempt in range(1, attempts + 1):
+                name = await self.topic_name(conversation)
+                card = functools.partial(
+                    self._card,
+                    text=await self.card_text(conversation),
+                    markup=await self.card_markup(conversation),
                 )
-            except TelegramBadRequest as error:
-                # Someone deleted the topic right after it was made: make another.
-                if not thread_gone(error) or attempt == attempts:
-                    raise
+                thread, answer_lost = await self._new_topic(name)
+                try:
+                    if answer_lost:
+                        thread, posted = await self._keep_one_topic(name, card, made_again=thread)
+                    else:
+                        posted = await self.delivery.send(card(thread), chat_id=chat_id)
+                except TelegramBadRequest as error:
+                    # Someone deleted the topic right after it was made: make another.
+                    if not thread_gone(error) or attempt == attempts:
+                        raise
+                    continue
+                conversation.thread_id = thread
+                conversation.card_message_id = posted.message_id
+                await self._save(conversation)
+                return
+
+    def _card(self, thread: int, *, text: str, markup: InlineKeyboardMarkup) -> SendMessage:
+        assert self.chat_id is not None
+        return SendMessage(
+            chat_id=self.chat_id, message_thread_id=thread, text=text, reply_markup=markup
+        )
+
+    async def _new_topic(self, name: str, *, attempts: int = 3) -> tuple[int, bool]:
+        """A new topic's thread id, and whether an earlier try may have made one as well.
+
+        createForumTopic is not resent blindly after a lost answer: Telegram may have made the
+        topic, takes no idempotency key, and lets bots neither list topics nor read a chat's
+        history, so a resend made a second topic. See _keep_one_topic."""
+        assert self.chat_id is not None
+        answer_lost = False
+        for _ in range(attempts):
+            try:
+                topic = await self.delivery.send(
+                    CreateForumTopic(chat_id=self.chat_id, name=name),
+                    chat_id=self.chat_id,
+                    resend_after_lost_answer=False,
+                )
+            except DeliveryUncertain:
+                log.warning("createForumTopic: the answer was lost; the topic may exist")
+                answer_lost = True
                 continue
-            conversation.card_message_id = posted.message_id
-            await self._save(conversation)
-            return
+            return topic.message_thread_id, answer_lost
+        raise DeliveryFailed(f"createForumTopic: {attempts} answers lost")
+
+    async def _keep_one_topic(
+        self, name: str, card: Callable[[int], SendMessage], *, made_again: int
+    ) -> tuple[int, Message]:
+        """After a lost answer, the topic made again (`made_again`) and maybe the lost one.
+
+        Telegram numbers a supergroup's messages one after another and a topic's id is the id
+        of its first, service, message; topics are made one at a time here. So a lost topic
+        sits a few ids below the one made again. Each unclaimed id there is tried by posting
+        the card into it: Telegram refuses an id that is no topic ("message thread not found")
+        and shows a message in a topic as a reply to the topic's creation, with its name and
+        creator. The lost topic found keeps the card and the one made again is deleted;
+        otherwise the one made again gets the card (the lost call never arrived)."""
+        assert self.chat_id is not None
+        chat_id = self.chat_id
+        lowest = max(GENERAL_TOPIC_ID + 1, made_again - LOST_TOPIC_WINDOW)
+        for thread in range(made_again - 1, lowest - 1, -1):
+            if await self.conversation_in(thread) is not None:
+                continue
+            try:
+                posted = await self.delivery.send(card(thread), chat_id=chat_id)
+            except TelegramBadRequest:
+                continue  # not a topic: a message, or a topic since deleted
+            created = posted.reply_to_message
+            if (
+                created is not None
+                and created.forum_topic_created is not None
+                and created.forum_topic_created.name == name
+                and created.from_user is not None
+                and created.from_user.id == self.bot.id
+            ):
+                log.info("the topic whose answer was lost is kept; the one made again deleted")
+                await self._quietly(DeleteForumTopic(chat_id=chat_id, message_thread_id=made_again))
+                return thread, posted
+            # Someone else's topic: take the card back out of it.
+            await self._quietly(DeleteMessage(chat_id=chat_id, message_id=posted.message_id))
+        return made_again, await self.delivery.send(card(made_again), chat_id=chat_id)
+
+    async def _quietly(self, method: TelegramMethod[Any]) -> None:
+        """A clean-up call whose failure leaves only clutter, logged."""
+        assert self.chat_id is not None
+        try:
+            await self.delivery.send(method, chat_id=self.chat_id)
+        except (DeliveryFailed, RecipientUnreachable, TelegramBadRequest) as error:
+            log.warning("%s failed: %s", type(method).__name__, type(error).__name__)
 
     async def to_topic(
         self, conversation: Conversation, method: Callable[[int], TelegramMethod[T]]
@@ -319,8 +475,9 @@ class OperatorDesk:
 
     async def mirror_edit(
         self, message: Message, conversation: Conversation, direction: RelayDirection
-    ) -> None:
-        """An edited message is edited on the other side too."""
+    ) -> bool:
+        """An edited message is edited on the other side too; False when it was never
+        relayed (or has nothing to edit), so there is no other side."""
         assert self.chat_id is not None
         async with self.uow_factory(read_only=True) as uow:
             if direction is RelayDirection.TO_OPERATORS:
@@ -335,7 +492,7 @@ class OperatorDesk:
                     link.citizen_message_id if link else None,
                 )
         if target_id is None:
-            return
+            return False
         method: TelegramMethod[Any]
         text = message.html_text
         if direction is RelayDirection.TO_OPERATORS:  # keep the name line of the relay
@@ -349,13 +506,14 @@ class OperatorDesk:
         elif message.caption is not None:
             method = EditMessageCaption(chat_id=target_chat, message_id=target_id, caption=text)
         else:
-            return
+            return False
         try:
             await self.delivery.send(method, chat_id=target_chat)
         except RecipientUnreachable:
             await self.citizen_unreachable(conversation)
         except (DeliveryFailed, TelegramBadRequest) as error:
             log.warning("edit mirror failed: %s", type(error).__name__)
+        return True
 
     async def tell_citizen(
         self, conversation: Conversation, key: str, **params: Any
@@ -413,6 +571,64 @@ class OperatorDesk:
                 raise
         await self.refresh_card(conversation)
         return conversation.card_message_id
+
+    async def send_erased(self, notification: Notification) -> int | None:
+        """A DESK_ERASED row: the citizen withdrew consent. Their topic (card and copies of the
+        conversation) is deleted and the operators are told in the general topic."""
+        if not self.enabled:
+            return None
+        assert self.chat_id is not None
+        payload = notification.payload
+        thread_id = payload.get("thread_id")
+        if isinstance(thread_id, int):
+            await self._delete_topic(thread_id, payload.get("card_message_id"))
+        numbers = []
+        for application_id in payload.get("withdrawn") or []:
+            try:
+                numbers.append((await self.restoration.get(int(str(application_id)))).number)
+            except ApplicationNotFound:
+                continue
+        text = self.t("forget.desk_note")
+        if numbers:
+            text += "\n" + self.t("forget.desk_withdrawn", numbers=", ".join(numbers))
+        sent = await self.delivery.send(
+            SendMessage(chat_id=self.chat_id, text=text), chat_id=self.chat_id
+        )
+        return sent.message_id
+
+    async def _delete_topic(self, thread_id: int, card_message_id: object) -> None:
+        assert self.chat_id is not None
+        try:
+            await self.delivery.send(
+                DeleteForumTopic(chat_id=self.chat_id, message_thread_id=thread_id),
+                chat_id=self.chat_id,
+            )
+            return
+        except TelegramBadRequest as error:
+            if thread_gone(error):
+                return
+            log.warning("could not delete an erased citizen's topic: %s", error.message)
+        # Without the right to delete it: the card at least says nothing more about the person.
+        if isinstance(card_message_id, int):
+            try:
+                await self.delivery.send(
+                    EditMessageText(
+                        chat_id=self.chat_id,
+                        message_id=card_message_id,
+                        text=self.t("forget.card_erased"),
+                    ),
+                    chat_id=self.chat_id,
+                )
+                await self.delivery.send(
+                    EditForumTopic(
+                        chat_id=self.chat_id,
+                        message_thread_id=thread_id,
+                        name=self.t("forget.topic_erased")[:TOPIC_NAME_LIMIT],
+                    ),
+                    chat_id=self.chat_id,
+                )
+            except TelegramBadRequest as error:
+                log.warning("could not clear an erased citizen's card: %s", error.message)
 
     async def current_application(self, user_id: int) -> Application | None:
         views = await self.restoration.applications_of(user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
@@ -18,7 +19,8 @@ class Answers(BaseModel):
     reason_text: str | None = None
     passport_series: str | None = None
     passport_number: str | None = None
-    passport_attempts: int = 0
+    passport_attempts: int = 0  # mismatches in a row; survives /start (a lock must hold)
+    passport_locked_until: datetime | None = None
     scan_name: str | None = None
     scan_sha256: str | None = None
     scan_size: int | None = None
@@ -44,8 +46,13 @@ class Answers(BaseModel):
         return None
 
     def fresh(self) -> Answers:
-        """A new journey keeps only the chosen language."""
-        return Answers(locale=self.locale)
+        """A new journey keeps only the chosen language and the passport attempts: starting
+        again must not reset the limit on guessing a passport number."""
+        return Answers(
+            locale=self.locale,
+            passport_attempts=self.passport_attempts,
+            passport_locked_until=self.passport_locked_until,
+        )
 
 
 async def load_answers(state: FSMContext) -> Answers:

@@ -13,8 +13,8 @@ from aiogram.methods import SendMessage
 
 from bot import keyboards
 from bot.delivery import Delivery
-from bot.dialogs.answers import Answers, answers_from, save_answers
-from bot.dialogs.flow import CitizenChat, Dialog
+from bot.dialogs.answers import Answers, answers_from
+from bot.dialogs.flow import CitizenChat, Dialog, move
 from bot.dialogs.restoration import Restoration, SupportChat
 from bot.dialogs.situation import standing_of
 from bot.i18n import Texts
@@ -29,8 +29,7 @@ async def pause(state: FSMContext, answers: Answers) -> None:
     current = await state.get_state()
     if current != SupportChat.with_operator.state:
         answers.resume_state = current
-    await state.set_state(SupportChat.with_operator)
-    await save_answers(state, answers)
+    await move(state, SupportChat.with_operator, answers)
 
 
 class CitizenDialogs:

@@ -69,6 +69,14 @@ async def pressed(query: CallbackQuery) -> Message:
     return message
 
 
+async def move(state: FSMContext, target: State | str | None, answers: Answers) -> None:
+    """The answers first, then the step: two writes, and a crash between them must not leave
+    a later step without the answer that led to it (the summary could never be submitted).
+    The other way round the step is only asked again."""
+    await save_answers(state, answers)
+    await state.set_state(target)
+
+
 def chosen_label(message: Message, data: str | None) -> str | None:
     """The text of the button that carries `data` on this message, if any."""
     markup = message.reply_markup
@@ -152,10 +160,9 @@ class Dialog:
         text: str | None = None,
         markup: Markup = None,
     ) -> None:
-        """Enter `target`, persist the answers, and send its prompt with the step counter and
+        """Persist the answers, enter `target`, and send its prompt with the step counter and
         the step's own keyboard (unless the caller shows something else)."""
-        await state.set_state(target)
-        await save_answers(state, answers)
+        await move(state, target, answers)
         step = step_for(target.state)
         if step is None:
             await message.answer(text or t("hint.generic"), reply_markup=markup)
@@ -195,8 +202,7 @@ class Dialog:
     async def resume(self, message: Replyable, state: FSMContext, answers: Answers) -> None:
         """Return from a side trip to the step the citizen left, and show it again."""
         target, answers.resume_state = answers.resume_state, None
-        await state.set_state(target)
-        await save_answers(state, answers)
+        await move(state, target, answers)
         await self.resend(message, state, answers)
 
 

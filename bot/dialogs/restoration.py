@@ -39,6 +39,7 @@ class Restoration(StatesGroup):
 
 class ProfileForm(StatesGroup):
     email = State()
+    email_code = State()  # the code emailed to the new address, typed back
 
 
 class SupportChat(StatesGroup):

@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 @router.errors()
 async def on_error(event: ErrorEvent) -> bool:
     update = event.update
-    if not isinstance(event.exception, MessageTooOld):
+    too_old = isinstance(event.exception, MessageTooOld)
+    if not too_old:
         log.error(
             "update=%s failed: %s",
             update.update_id,
@@ -27,7 +28,10 @@ async def on_error(event: ErrorEvent) -> bool:
         )
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(t("error.generic"), show_alert=True)
+            # A button on a message Telegram no longer shows the bot is simply stale: nothing
+            # went wrong on our side, and the latest message has the step's buttons.
+            key = "hint.stale_button" if too_old else "error.generic"
+            await update.callback_query.answer(t(key), show_alert=True)
         elif update.message is not None and update.message.chat.type == "private":
             await update.message.answer(t("error.generic"))
     except Exception:  # the apology itself must never raise out of the error handler

@@ -16,7 +16,7 @@ from PIL import Image
 
 from .errors import ApiError
 from .markup import inline_buttons
-from .members import push_my_chat_member
+from .members import push_chat_member, push_my_chat_member
 from .messaging import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, new_message, plain_text_fields
 from .methods_chats import create_topic, delete_topic
 from .state import (
@@ -32,6 +32,15 @@ from .state import (
 from .state import new_numeric_id as _numeric_id
 
 PRESENT = ("creator", "administrator", "member", "restricted")
+# Telegram's service accounts shown as `from` when a chat, not a person, is the sender.
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
+DICE_FACES = {"\U0001f3b2": 6, "\U0001f3af": 6, "\U0001f3b3": 6, "\U0001f3c0": 5, "\u26bd": 5}
 SERVICE_KEYS = ("new_chat_members", "left_chat_member", "forum_topic_created", "successful_payment")
 
 
@@ -102,8 +111,16 @@ def user_message(
     *,
     thread_id: int | None = None,
     reply_to_message_id: int | None = None,
+    forwarded_from: dict[str, Any] | None = None,
+    sender_chat: ChatRec | None = None,
 ) -> dict[str, Any]:
-    """Post a message as ``user`` and deliver it to the bot."""
+    """Post a message as ``user`` and deliver it to the bot.
+
+    ``forwarded_from`` makes it a forward: ``{"user_id": id}`` of a user in the sandbox, or
+    ``{"name": "..."}`` of someone who hides their account. ``sender_chat`` posts it on behalf of
+    a chat, as Telegram's apps let a group's anonymous administrator (``sender_chat`` is the
+    group itself) or a channel's owner (a channel chat) do; ``from`` then is Telegram's service
+    account for that, as on Telegram."""
     if chat.type == "private":
         if chat.blocked:
             # Writing to a blocked bot in the app means pressing "Restart": it unblocks first.
@@ -119,12 +136,28 @@ def user_message(
         reply_to = chat.find(reply_to_message_id)
         if reply_to is None:
             raise ControlError(404, f"no message {reply_to_message_id} to reply to")
-    message = new_message(world, chat, user.as_user(), thread_id=thread, reply_to=reply_to)
+    sender = user.as_user()
+    if sender_chat is not None:
+        if chat.type == "private":
+            raise ControlError(400, "only groups take messages on behalf of a chat")
+        sender = GROUP_ANONYMOUS_BOT if sender_chat is chat else CHANNEL_BOT
+    message = new_message(world, chat, dict(sender), thread_id=thread, reply_to=reply_to)
+    if sender_chat is not None:
+        message["sender_chat"] = sender_chat.as_chat()
     message.update(content)
+    if forwarded_from is not None:
+        message["forward_origin"] = _forward_origin(world, forwarded_from)
     world.store_message(chat, message, from_bot=False)
     if bot_sees(world, chat, message):
         world.push_update("message", message)
     return copy.deepcopy(message)
+
+
+def _forward_origin(world: World, origin: dict[str, Any]) -> dict[str, Any]:
+    if origin.get("user_id") is not None:
+        sender = get_user(world, int(origin["user_id"]))
+        return {"type": "user", "date": now() - 3600, "sender_user": sender.as_user()}
+    return {"type": "hidden_user", "date": now() - 3600, "sender_user_name": str(origin["name"])}
 
 
 # --- message contents --------------------------------------------------------------------------
@@ -210,6 +243,48 @@ def sticker_content(world: World, data: bytes | None, emoji: str) -> dict[str, A
 def voice_content(world: World, data: bytes | None, duration: int) -> dict[str, Any]:
     # Without real audio, an Ogg page header is enough for something to download.
     return {"voice": world.files.add_voice(data or b"OggS" + bytes(60), duration)}
+
+
+def video_content(world: World, data: bytes | None, duration: int) -> dict[str, Any]:
+    # An MP4 "ftyp" box is enough for something to download.
+    payload = data or b"\x00\x00\x00\x18ftypmp42" + bytes(64)
+    return {"video": world.files.add_video(payload, duration, 1280, 720)}
+
+
+def video_note_content(world: World, data: bytes | None, duration: int) -> dict[str, Any]:
+    payload = data or b"\x00\x00\x00\x18ftypmp42" + bytes(64)
+    return {"video_note": world.files.add_video_note(payload, duration, 384)}
+
+
+def poll_content(question: str, options: list[str]) -> dict[str, Any]:
+    """A poll a person sends into the chat (regular, anonymous, open)."""
+    if not question.strip() or not 2 <= len(options) <= 12:
+        raise ControlError(400, "a poll has a question and 2-12 options")
+    return {
+        "poll": {
+            "id": _numeric_id(),
+            "question": question,
+            "options": [
+                {"persistent_id": str(index), "text": text, "voter_count": 0}
+                for index, text in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": True,
+            "members_only": False,
+        }
+    }
+
+
+def dice_content(emoji: str, value: int | None = None) -> dict[str, Any]:
+    faces = DICE_FACES.get(emoji)
+    if faces is None:
+        raise ControlError(400, f"no dice with emoji {emoji!r}")
+    rolled = value if value is not None else secrets.randbelow(faces) + 1
+    return {"dice": {"emoji": emoji, "value": rolled}}
 
 
 def location_content(latitude: float, longitude: float) -> dict[str, Any]:
@@ -328,20 +403,78 @@ async def press(
         return await pay(world, chat, user, rec.message_id, succeed=True, wait_seconds=wait_seconds)
     if "callback_data" not in button:
         raise ControlError(400, f"button {text!r} is not emulated: {sorted(button)}")
+    return await callback(
+        world,
+        chat,
+        user,
+        rec,
+        button["callback_data"],
+        label=button["text"],
+        wait_seconds=wait_seconds,
+    )
+
+
+async def forged_press(
+    world: World,
+    chat: ChatRec,
+    user: UserRec,
+    message_id: int,
+    data: str,
+    *,
+    inaccessible: bool = False,
+    wait_seconds: float = 10.0,
+) -> dict[str, Any]:
+    """A callback query with any ``data`` on a bot message, whatever its buttons say: what a
+    modified client, or a button kept from an older version of the bot, sends.
+    ``inaccessible`` shows the message as Telegram does once it is older than 48 hours."""
+    rec = chat.find(message_id)
+    if rec is None or not rec.from_bot:
+        raise ControlError(404, f"no bot message {message_id} in chat {chat.id}")
+    if not 1 <= len(data.encode("utf-8")) <= 64:
+        raise ControlError(400, "callback data is 1-64 bytes")
+    return await callback(
+        world,
+        chat,
+        user,
+        rec,
+        data,
+        label=None,
+        inaccessible=inaccessible,
+        wait_seconds=wait_seconds,
+    )
+
+
+async def callback(
+    world: World,
+    chat: ChatRec,
+    user: UserRec,
+    rec: MessageRec,
+    data: str,
+    *,
+    label: str | None,
+    inaccessible: bool = False,
+    wait_seconds: float,
+) -> dict[str, Any]:
+    """Send the bot a callback_query from ``rec`` and wait for its answer."""
     query_id = _numeric_id()
     future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
     world.callback_queries[query_id] = PendingAnswer(query_id, chat.id, user.id, {}, future)
+    message = (
+        {"chat": chat.as_chat(), "message_id": rec.message_id, "date": 0}
+        if inaccessible
+        else world.message_view(rec)
+    )
     query = {
         "id": query_id,
         "from": user.as_user(),
-        "message": world.message_view(rec),
+        "message": message,
         "chat_instance": _chat_instance(chat),
-        "data": button["callback_data"],
+        "data": data,
     }
     world.events.publish(
         "button_pressed",
         chat.id,
-        {"message_id": rec.message_id, "text": button["text"], "callback_query_id": query_id},
+        {"message_id": rec.message_id, "text": label or data, "callback_query_id": query_id},
     )
     world.push_update("callback_query", query)
     result = {
@@ -350,7 +483,7 @@ async def press(
         "seq": world.events.last_seq,
         "callback_query_id": query_id,
         "message_id": rec.message_id,
-        "data": button["callback_data"],
+        "data": data,
     }
     try:
         answer = await asyncio.wait_for(asyncio.shield(future), wait_seconds)
@@ -461,10 +594,12 @@ def add_member(
     user = world.users.get(user_id)
     if user is None:
         user, _ = world.add_user(user_id, first_name, last_name, username, language_code)
+    old = chat.members[user_id].status if user_id in chat.members else "left"
     chat.members[user_id] = MemberRec(user_id, status)
     world.events.publish(
-        "member_changed", chat.id, {"user_id": user_id, "old_status": "left", "new_status": status}
+        "member_changed", chat.id, {"user_id": user_id, "old_status": old, "new_status": status}
     )
+    push_chat_member(world, chat, user.as_user(), old, status)
     return user
 
 
@@ -473,10 +608,11 @@ def add_bot(world: World, chat: ChatRec, by_user: UserRec, *, as_admin: bool = F
     if chat.type == "private":
         raise ControlError(400, "the bot cannot be added to a private chat")
     old = world.bot_member(chat).status
-    new = "administrator" if as_admin else "member"
+    # A channel takes bots only as administrators, and announces no new members.
+    new = "administrator" if as_admin or chat.type == "channel" else "member"
     chat.bot_status = new
     push_my_chat_member(world, chat, by_user.as_user(), old, new)
-    if old not in PRESENT:
+    if old not in PRESENT and chat.type != "channel":
         user_message(world, chat, by_user, {"new_chat_members": [world.bot_user()]})
 
 

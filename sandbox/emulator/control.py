@@ -149,6 +149,10 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
         kind = body.get("kind", "status")
         if kind == "drop":
             emu.drop_next(method, times)
+        elif kind == "lose_answer":
+            emu.lose_answer_next(method, times)
+        elif kind == "timeout":
+            emu.timeout_next(method, float(body.get("seconds", 1.0)), times)
         elif kind == "delay":
             emu.delay_next(method, float(body.get("seconds", 1.0)), times)
         else:
@@ -179,6 +183,20 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
             ]
         )
 
+    @route("GET", "/clock")
+    async def clock(request: web.Request) -> web.StreamResponse:
+        """The sandbox clock a bot with SANDBOX_CLOCK=1 follows (real time plus the offset)."""
+        return _ok({"offset_seconds": world.clock_offset, "now": world.now()})
+
+    @route("POST", "/clock")
+    async def advance_clock(request: web.Request) -> web.StreamResponse:
+        body = await _body(request)
+        try:
+            offset = world.advance_clock(float(body["advance_seconds"]))
+        except ValueError as error:
+            raise ControlError(400, str(error)) from error
+        return _ok({"offset_seconds": offset, "now": world.now()})
+
     @route("GET", "/schema_problems")
     async def schema_problems(request: web.Request) -> web.StreamResponse:
         return _ok(list(emu.schema_problems))
@@ -203,8 +221,8 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
     async def add_group(request: web.Request) -> web.StreamResponse:
         body = await _body(request)
         kind = body.get("type", "supergroup")
-        if kind not in ("group", "supergroup"):
-            raise ControlError(400, "type is group or supergroup")
+        if kind not in ("group", "supergroup", "channel"):
+            raise ControlError(400, "type is group, supergroup or channel")
         is_forum = bool(body.get("is_forum", False))
         if is_forum and kind != "supergroup":
             raise ControlError(400, "only supergroups can be forums")
@@ -260,6 +278,7 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
             messages = actions.album(world, chat, user, items, thread_id=thread_id)
             return _ok({"messages": messages, "seq": world.events.last_seq})
         content = _content(world, user, kind, body)
+        sender_chat_id = _opt_int(body.get("sender_chat_id"))
         message = actions.user_message(
             world,
             chat,
@@ -267,6 +286,8 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
             content,
             thread_id=thread_id,
             reply_to_message_id=_opt_int(body.get("reply_to_message_id")),
+            forwarded_from=body.get("forwarded_from"),
+            sender_chat=None if sender_chat_id is None else actions.get_chat(world, sender_chat_id),
         )
         return _ok({"message": message, "seq": world.events.last_seq})
 
@@ -292,6 +313,22 @@ def setup_control_routes(app: web.Application, emu: Emulator) -> None:
             str(body["text"]),
             message_id=_opt_int(body.get("message_id")),
             thread_id=_opt_int(body.get("thread_id")),
+            wait_seconds=min(float(body.get("timeout", 10.0)), MAX_WAIT_SECONDS),
+        )
+        return _ok(answer)
+
+    @route("POST", "/chats/{chat_id}/callback")
+    async def forged_callback(request: web.Request) -> web.StreamResponse:
+        chat = chat_of(request)
+        body = await _body(request)
+        user = actions.acting_user(world, chat, _opt_int(body.get("user_id")))
+        answer = await actions.forged_press(
+            world,
+            chat,
+            user,
+            int(body["message_id"]),
+            str(body["data"]),
+            inaccessible=bool(body.get("inaccessible", False)),
             wait_seconds=min(float(body.get("timeout", 10.0)), MAX_WAIT_SECONDS),
         )
         return _ok(answer)
@@ -467,4 +504,20 @@ def _content(world: World, user: Any, kind: str, body: dict[str, Any]) -> dict[s
         )
     if kind == "location":
         return actions.location_content(float(body["latitude"]), float(body["longitude"]))
+    if kind == "video":
+        return actions.video_content(
+            world, _b64(body.get("data_b64"), required=False), int(body.get("duration", 3))
+        )
+    if kind == "video_note":
+        return actions.video_note_content(
+            world, _b64(body.get("data_b64"), required=False), int(body.get("duration", 3))
+        )
+    if kind == "poll":
+        return actions.poll_content(
+            str(body.get("question", "")), [str(o) for o in body.get("options", [])]
+        )
+    if kind == "dice":
+        return actions.dice_content(
+            str(body.get("emoji", "\U0001f3b2")), _opt_int(body.get("value"))
+        )
     raise ControlError(400, f"unknown message kind {kind!r}")

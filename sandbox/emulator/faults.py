@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal["status", "drop", "delay"]
+# status: an error answer; drop: the connection closes before Telegram acts on the request;
+# delay: the answer comes late; timeout: no answer for `seconds`, then the connection closes,
+# nothing done; lose_answer: Telegram acts on the request, then the connection closes before
+# its answer arrives (the client cannot tell this from a drop).
+FaultKind = Literal["status", "drop", "delay", "timeout", "lose_answer"]
 
 
 @dataclass
@@ -14,7 +18,7 @@ class Fault:
     status: int = 429
     retry_after: int = 1
     description: str | None = None
-    seconds: float = 0.0  # "delay": answer normally, this much later
+    seconds: float = 0.0  # "delay": answer normally, this much later; "timeout": hang this long
 
 
 @dataclass

@@ -25,6 +25,7 @@ _DIRS = {
     "voice": "voice",
     "sticker": "stickers",
     "video": "videos",
+    "video_note": "video_notes",
     "audio": "music",
 }
 
@@ -154,6 +155,28 @@ class FileStore:
             "file_unique_id": stored.file_unique_id,
             "duration": duration,
             "mime_type": "audio/ogg",
+            "file_size": stored.size,
+        }
+
+    def add_video(self, data: bytes, duration: int, width: int, height: int) -> dict[str, Any]:
+        stored = self.add(data, "video", mime_type="video/mp4", extension="mp4")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": width,
+            "height": height,
+            "duration": duration,
+            "mime_type": "video/mp4",
+            "file_size": stored.size,
+        }
+
+    def add_video_note(self, data: bytes, duration: int, length: int) -> dict[str, Any]:
+        stored = self.add(data, "video_note", extension="mp4")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "length": length,
+            "duration": duration,
             "file_size": stored.size,
         }
 

@@ -1,4 +1,4 @@
-"""ChatMember objects and my_chat_member updates."""
+"""ChatMember objects, and my_chat_member and chat_member updates."""
 
 from __future__ import annotations
 
@@ -64,4 +64,23 @@ def push_my_chat_member(
         "member_changed",
         chat.id,
         {"user_id": world.bot.id, "old_status": old_status, "new_status": new_status},
+    )
+
+
+def push_chat_member(
+    world: World, chat: ChatRec, user: dict[str, Any], old_status: str, new_status: str
+) -> None:
+    """Tell the bot another member's status changed. Telegram sends these only to a bot that
+    administers the chat, and only when it asked for them in allowed_updates."""
+    if world.bot_member(chat).status not in ("administrator", "creator"):
+        return
+    world.push_update(
+        "chat_member",
+        {
+            "chat": chat.as_chat(),
+            "from": user,
+            "date": now(),
+            "old_chat_member": member_object(user, old_status),
+            "new_chat_member": member_object(user, new_status),
+        },
     )

@@ -8,7 +8,7 @@ from typing import Any
 from .entities import format_text, utf16_len
 from .errors import bad_request
 from .params import Params, Upload
-from .state import ChatRec, MessageRec, World, now
+from .state import ChatRec, MessageRec, World
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -110,7 +110,7 @@ def new_message(
         "message_id": chat.next_message_id(),
         "from": sender,
         "chat": chat.as_chat(),
-        "date": now(),
+        "date": world.now(),
     }
     if thread_id:
         message["message_thread_id"] = thread_id

@@ -9,7 +9,7 @@ from .errors import bad_request, forbidden
 from .members import bot_member_object, member_object, push_my_chat_member
 from .params import Params
 from .registry import Ctx, api_method
-from .state import FORUM_ICON_COLORS, ChatRec, TopicRec, World, now
+from .state import FORUM_ICON_COLORS, ChatRec, TopicRec, World
 
 GROUP_PERMISSIONS = {
     "can_send_messages": True,
@@ -145,7 +145,7 @@ def topic_service_message(
         "message_id": message_id or chat.next_message_id(),
         "from": sender,
         "chat": chat.as_chat(),
-        "date": now(),
+        "date": world.now(),
         field: value,
     }
     if thread_id:

@@ -7,6 +7,7 @@ import json
 import logging
 import mimetypes
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from . import methods_bot, methods_chats, methods_messages, methods_payments  # 
 from .errors import ApiError, not_found, server_error, too_many_requests, unauthorized
 from .faults import Fault, FaultPlan
 from .params import Params, decode_for_record, read_request
+from .ratelimit import RateLimits
 from .registry import METHODS, Ctx, Described
 from .schema_check import SchemaMismatchError, method_names, validate, validate_result
 from .state import DEFAULT_BOT_NAME, DEFAULT_BOT_USERNAME, TOKEN_RE, World
@@ -100,6 +102,10 @@ class Emulator:
         self.faults = FaultPlan()
         # Posts updates to the bot while a webhook is set (route() it to a local bot).
         self.webhooks = WebhookDelivery(self.world)
+        # Telegram's flood limits (429 with retry_after) when set; see ratelimit.py.
+        self.rate_limits: RateLimits | None = None
+        # Called with every recorded call as it is answered (load tests time replies by it).
+        self.observers: list[Callable[[RecordedCall], None]] = []
         self.schema_problems: list[str] = []
         self._calls: list[RecordedCall] = []
         self._ctx = Ctx(self.world)
@@ -206,6 +212,17 @@ class Emulator:
         """The next ``times`` calls of ``method`` get their connection closed with no answer."""
         self.faults.add(method, Fault("drop"), times)
 
+    def timeout_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get no answer for ``seconds``, then their
+        connection is closed; Telegram did not act on them (the client's own timeout may end
+        the wait first)."""
+        self.faults.add(method, Fault("timeout", seconds=seconds), times)
+
+    def lose_answer_next(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are carried out, then their connection is
+        closed before the answer: the client sees a drop although Telegram did the work."""
+        self.faults.add(method, Fault("lose_answer"), times)
+
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are answered normally, ``seconds`` later
         (a slow network or a slow Telegram), so tests can act while the bot waits."""
@@ -224,6 +241,8 @@ class Emulator:
     def _record(self, call: RecordedCall) -> RecordedCall:
         self._calls.append(call)
         self.world.events.publish("api_call", None, _call_summary(call))
+        for observer in self.observers:
+            observer(call)
         return call
 
     def _new_call(self, method: str, params: Params | None) -> RecordedCall:
@@ -251,10 +270,13 @@ class Emulator:
         params = Params(values, files)
         call = self._new_call(method, params)
         fault = self.faults.take(method)
-        if fault is not None and fault.kind == "delay":
+        if fault is not None and fault.kind in ("delay", "timeout"):
             await asyncio.sleep(fault.seconds)
-        elif fault is not None:
+        if fault is not None and fault.kind not in ("delay", "lose_answer"):
             return self._apply_fault(request, call, fault)
+        limited = self.rate_limits.check(method, values) if self.rate_limits else None
+        if limited is not None:
+            return self._error_response(call, limited)
         handler = METHODS.get(raw_method.lower())
         if handler is None:
             log.warning("Bot called %s, which the emulator does not implement", raw_method)
@@ -270,6 +292,8 @@ class Emulator:
             self._check_result(method, outcome)
         call.ok = True
         call.result = outcome
+        if fault is not None and fault.kind == "lose_answer":
+            return self._apply_fault(request, call, fault)
         self._record(call)
         body: dict[str, Any] = {"ok": True, "result": outcome}
         if description:
@@ -285,9 +309,13 @@ class Emulator:
     def _apply_fault(
         self, request: web.Request, call: RecordedCall, fault: Fault
     ) -> web.StreamResponse:
-        if fault.kind == "drop":
-            call.fault = "drop"
-            call.description = "connection dropped"
+        if fault.kind in ("drop", "timeout", "lose_answer"):
+            call.fault = fault.kind
+            call.description = {
+                "drop": "connection dropped",
+                "timeout": f"no answer for {fault.seconds:g} s, connection dropped",
+                "lose_answer": "done, then the connection dropped before the answer",
+            }[fault.kind]
             self._record(call)
             transport = request.transport
             if transport is not None:

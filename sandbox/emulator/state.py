@@ -194,6 +194,20 @@ class World:
         self.pre_checkout_queries: dict[str, PendingAnswer] = {}
         self.update_validator: Callable[[dict[str, Any]], None] | None = None
         self.polling_generation = 0
+        # The sandbox clock: how far the bot's time (SANDBOX_CLOCK) runs ahead of real time.
+        # It only moves forward ("+1 hour", "+1 day"); message dates follow it.
+        self.clock_offset = 0.0
+
+    def now(self) -> int:
+        """Telegram's unix time for new messages: real time plus the sandbox clock's offset."""
+        return int(time.time() + self.clock_offset)
+
+    def advance_clock(self, seconds: float) -> float:
+        if seconds <= 0:
+            raise ValueError("the sandbox clock only moves forward")
+        self.clock_offset += seconds
+        self.events.publish("clock", None, {"offset_seconds": self.clock_offset})
+        return self.clock_offset
 
     # --- identity ----------------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ Routes:
   the time zone its times show in;
 - ``/sandbox/app/texts/{locale}``: the page's own texts (``sandbox.*`` keys of the locale files);
 - ``/sandbox/app/sample-scan.jpg``: a fictitious passport picture to send with one click;
+- ``/sandbox/app/mailbox``: what the bot emailed (the sandbox's own SMTP server), newest last,
+  and ``/sandbox/app/mailbox/{seq}/{index}`` an attachment;
 - ``/sandbox/api/...``: the emulator's control API, mounted here too (same origin as the page).
 """
 
@@ -15,7 +17,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -25,6 +27,9 @@ from sandbox.demo_scan import demo_passport_scan
 from sandbox.emulator import Emulator
 from sandbox.emulator.control import setup_control_routes
 from sandbox.emulator.server import CLIENT_MAX_SIZE
+
+if TYPE_CHECKING:
+    from sandbox.mailbox import Mailbox
 
 STATIC_DIR = Path(__file__).with_name("static")
 TEXT_PREFIX = "sandbox."
@@ -103,7 +108,9 @@ def _json(body: Any) -> web.Response:
     )
 
 
-def build_page_app(emu: Emulator, config: PageConfig) -> web.Application:
+def build_page_app(
+    emu: Emulator, config: PageConfig, mailbox: Mailbox | None = None
+) -> web.Application:
     app = web.Application(client_max_size=CLIENT_MAX_SIZE)
     setup_control_routes(app, emu)
     texts = {locale: page_texts(locale) for locale in LOCALES}
@@ -131,7 +138,25 @@ def build_page_app(emu: Emulator, config: PageConfig) -> web.Application:
             scans[locale] = await asyncio.to_thread(demo_passport_scan, caption)
         return web.Response(body=scans[locale], content_type="image/jpeg", headers=NO_CACHE)
 
+    async def mailbox_route(request: web.Request) -> web.StreamResponse:
+        mails = [] if mailbox is None else [mail.as_json() for mail in mailbox.messages]
+        return _json({"enabled": mailbox is not None, "messages": mails})
+
+    async def attachment_route(request: web.Request) -> web.StreamResponse:
+        seq, index = int(request.match_info["seq"]), int(request.match_info["index"])
+        found = [m for m in (mailbox.messages if mailbox else []) if m.seq == seq]
+        if not found or not 0 <= index < len(found[0].attachments):
+            raise web.HTTPNotFound(text="no such attachment")
+        part = found[0].attachments[index]
+        return web.Response(
+            body=part.data,
+            content_type=part.content_type,
+            headers={"Content-Disposition": f'attachment; filename="{part.filename}"'},
+        )
+
     app.router.add_get("/", index)
+    app.router.add_get("/sandbox/app/mailbox", mailbox_route)
+    app.router.add_get("/sandbox/app/mailbox/{seq}/{index}", attachment_route)
     app.router.add_get("/sandbox/app/config", config_route)
     app.router.add_get("/sandbox/app/texts/{locale}", texts_route)
     app.router.add_get("/sandbox/app/sample-scan.jpg", sample_scan)

@@ -45,13 +45,13 @@ def free_port() -> int:
 # Variables of the caller's environment that would configure the bot under test.
 _BOT_SETTINGS = (
     *("BOT_", "TELEGRAM_", "DATA_", "DATABASE_", "PAPER_", "PAYMENT_", "SUPPORT_", "WEB_"),
-    "WEBHOOK_",
+    *("WEBHOOK_", "FLOOD_", "REDIS_"),
 )
 
 
 def base_environment(api_base: str, data_dir: Path, web_port: int | None = None) -> dict[str, str]:
     """The bot's environment: the caller's minus anything that configures the bot, plus ours:
-    polling, and /healthz on 127.0.0.1:`web_port` (a free port when not given)."""
+    polling, /healthz on 127.0.0.1:`web_port` (a free port when not given), no flood control."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_BOT_SETTINGS)}
     env.update(
         {
@@ -62,6 +62,8 @@ def base_environment(api_base: str, data_dir: Path, web_port: int | None = None)
             "PYTHONUNBUFFERED": "1",
             "WEB_HOST": "127.0.0.1",
             "WEB_PORT": str(web_port or free_port()),
+            # Tests act far faster than a person: flood control is off but in test_flood.py.
+            "FLOOD_LIMIT": "0",
             **FAST_TIMINGS,
         }
     )
@@ -211,6 +213,23 @@ class BotProcess:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    async def kill(self, timeout: float = 10.0) -> int:
+        """kill -9: the process ends wherever it is, with no shutdown of any kind. Returns the
+        exit code (-9). A forked bot is the fork server's child, which reaps it."""
+        assert self.pid is not None and self.exit_code() is None
+        os.kill(self.pid, signal.SIGKILL)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (code := self.exit_code()) is None:
+            if loop.time() > deadline:
+                raise TimeoutError("the killed bot did not exit")
+            if self.process is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.process.wait(), 0.02)
+            else:
+                await asyncio.sleep(0.02)
+        return code
 
     def log(self) -> str:
         return (

@@ -161,43 +161,13 @@ async def test_help_shows_the_configured_support_contacts(
     assert c.t("button.operator") in button_labels(reply)
 
 
-async def test_profile_shows_the_phone_sets_an_email_and_returns_to_the_step(
+async def test_profile_shows_the_phone_and_offers_no_email_without_smtp(
     bot: BotProcess, client: SandboxClient, texts: Texts
 ) -> None:
     c = await new_citizen(client, texts)
     await c.consent()
     await c.login(IVANOV)
-    await c.reason()  # now at the passport step
     await c.user.send_command("/profile")
     profile = await c.expect("profile.text")
     assert IVANOV.phone in message_text(profile)
-    await c.press("button.set_email")
-    await c.expect("profile.ask_email")
-    await c.user.send_text("ivan at example")
-    await c.expect("invalid.email_format")
-    await c.user.send_text("ivan@example.ru")
-    await c.expect("profile.email_saved")
-    await c.expect("restore.passport.prompt")  # back where the citizen was
-    await c.passport(IVANOV)
-    await c.user.send_command("/profile")
-    assert "ivan@example.ru" in message_text(await c.expect("profile.text"))
-
-
-async def test_something_else_than_an_email_is_asked_for_again(
-    bot: BotProcess, client: SandboxClient, texts: Texts
-) -> None:
-    c = await new_citizen(client, texts)
-    await c.consent()
-    await c.login(IVANOV)  # now at the reason step
-    await c.user.send_command("/profile")
-    await c.expect("profile.text")
-    await c.press("button.set_email")
-    await c.expect("profile.ask_email")
-    await c.user.send_sticker()
-    reply = await c.user.wait_for(lambda m: True)
-    assert c.snippet("hint.start") not in message_text(reply)  # /start would lose the answers
-    assert c.snippet("profile.ask_email") in message_text(reply)
-    await c.user.send_text("ivan@example.ru")
-    await c.expect("profile.email_saved")
-    await c.expect("restore.reason.prompt")
-    await c.reason()
+    assert c.t("button.set_email") not in button_labels(profile)  # SMTP_URL is not set

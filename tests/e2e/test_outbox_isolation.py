@@ -81,6 +81,17 @@ class Desk:
         await asyncio.sleep(0.3)
         return int(topics[0]["message_thread_id"])
 
+    async def to_summary_with_a_topic(self) -> None:
+        """Logged in, a topic opened once, then the form to the summary (electronic)."""
+        c = self.citizen
+        await c.consent()
+        await c.login(IVANOV)
+        await self.open_topic()
+        await c.reason()
+        await c.passport(IVANOV)
+        await c.scan()
+        await c.choose_electronic()
+
 
 @pytest.fixture
 async def desk(start_bot: StartBot, client: SandboxClient, texts: Texts) -> Desk:
@@ -122,13 +133,7 @@ async def test_a_failing_topic_rename_never_repeats_the_citizens_status_push(
     desk: Desk, client: SandboxClient
 ) -> None:
     c = desk.citizen
-    await c.consent()
-    await c.login(IVANOV)
-    await desk.open_topic()
-    await c.reason()
-    await c.passport(IVANOV)
-    await c.scan()
-    await c.choose_electronic()
+    await desk.to_summary_with_a_topic()
     # Every rename of the topic fails from now on (a lasting error), 404 as Telegram answers.
     await client.fail_next("editForumTopic", status=404, description="Not Found", times=100)
     await c.submit()
@@ -148,13 +153,7 @@ async def test_a_403_from_the_support_chat_never_marks_the_citizen_as_blocked(
     desk: Desk, client: SandboxClient
 ) -> None:
     c = desk.citizen
-    await c.consent()
-    await c.login(IVANOV)
-    await desk.open_topic()
-    await c.reason()
-    await c.passport(IVANOV)
-    await c.scan()
-    await c.choose_electronic()
+    await desk.to_summary_with_a_topic()
     for method in ("editForumTopic", "editMessageText"):
         await client.fail_next(method, status=403, description=KICKED, times=3)
     await c.submit()

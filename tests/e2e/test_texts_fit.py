@@ -29,10 +29,16 @@ class Desk:
         return plain(self.texts.t(key, locale="ru", **params))
 
     async def thread(self) -> int:
+        """The citizen's topic, once its card is posted (the conversation then knows it)."""
         for _ in range(200):
             topics = await self.group.topics()
             if topics:
-                return int(topics[0]["message_thread_id"])
+                thread = int(topics[0]["message_thread_id"])
+                await self.group.wait_for(
+                    lambda m: "reply_markup" in m, thread_id=thread, timeout=10, since=0
+                )
+                await asyncio.sleep(0.2)  # the topic is recorded right after its card
+                return thread
             await asyncio.sleep(0.05)
         raise AssertionError("no topic was created")
 

@@ -27,6 +27,11 @@ EXPECTED_TABLES = {
     "fsm_state",
     "conversations",
     "relayed_messages",
+    "reminders_sent",
+    "digests",
+    "reminder_ticks",
+    "email_confirmations",
+    "destructions",
 }
 # What each engine adds for its own bookkeeping.
 BOOKKEEPING = {"sqlite_sequence", "schema_migrations"}

@@ -332,6 +332,26 @@ async def test_a_unit_of_work_is_entered_once(uow_factory: UnitOfWorkFactory) ->
             pass
 
 
+async def test_outbox_postponed_rows_are_those_waiting_for_a_retry(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    notes = [Notification(chat_id=chat, kind=NotificationKind.STATUS_CHANGED) for chat in (1, 2, 3)]
+    async with uow_factory() as uow:
+        for note in notes:
+            await uow.outbox.add(note)
+        await uow.commit()
+    ids = [n.id for n in notes]
+    async with uow_factory() as uow:
+        await uow.outbox.postpone(ids[2], NOW + timedelta(seconds=30), "TelegramServerError")
+        await uow.outbox.postpone(ids[0], NOW + timedelta(seconds=10), "TelegramServerError")
+        await uow.commit()
+    async with uow_factory() as uow:
+        waiting = await uow.outbox.postponed(NOW)
+        assert [(n.id, n.chat_id, n.attempts) for n in waiting] == [(ids[0], 1, 1), (ids[2], 3, 1)]
+        assert [n.id for n in await uow.outbox.postponed(NOW + timedelta(seconds=10))] == ids[2:]
+        assert await outbox_ids(uow, NOW) == ids[1:2]
+
+
 async def test_claimed_rows_are_due_for_no_one_else_until_released_or_lapsed(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
@@ -397,3 +417,34 @@ async def test_a_read_only_unit_of_work_does_not_wait_for_an_open_write(
         await writer.commit()
     async with uow_factory(read_only=True) as reader:
         assert await reader.citizens.get(42) == Citizen(user_id=42, locale="ru")
+
+
+async def test_claimed_rows_count_as_waiting_and_are_all_given_back_at_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    notes = [Notification(chat_id=7, kind=NotificationKind.STATUS_CHANGED) for _ in range(3)]
+    async with uow_factory() as uow:
+        for note in notes:
+            await uow.outbox.add(note)
+        await uow.commit()
+    async with uow_factory() as uow:
+        claimed = await uow.outbox.due(NOW, limit=2, claim_until=NOW + timedelta(minutes=5))
+        await uow.commit()
+    async with uow_factory() as uow:
+        # Another sender sees them held, so it keeps the chat's later row back.
+        assert [n.id for n in await uow.outbox.postponed(NOW)] == [n.id for n in claimed]
+        # The sender that held them is gone: the one active sender takes them back at start.
+        assert await uow.outbox.release_claims() == 2
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.postponed(NOW) == []
+        assert await outbox_ids(uow, NOW) == [n.id for n in notes]
+        assert await uow.outbox.release_claims() == 0
+
+
+async def test_no_kinds_means_no_rows(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.outbox.add(Notification(chat_id=7, kind=NotificationKind.STATUS_CHANGED))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.due(NOW, limit=5, kinds=(), claim_until=NOW) == []

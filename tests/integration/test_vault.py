@@ -76,6 +76,8 @@ async def test_odd_suffixes_are_refused(vault: DiskFileVault, suffix: str) -> No
         "0" * 31 + ".jpg",
         "..%2F" + "0" * 32,
         "0" * 32 + ".jpg\x00.txt",
+        ".incoming-../../secret.txt",
+        ".incoming-x/../../secret.tmp",
     ],
 )
 async def test_paths_outside_the_vault_cannot_be_reached(
@@ -215,3 +217,14 @@ def vault_key_id(vault: DiskFileVault) -> str:
 def write_as_before_encryption(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, mode=0o700)
     path.write_bytes(data)
+
+
+async def test_the_inventory_lists_stored_and_temporary_files_only(vault: DiskFileVault) -> None:
+    stored = await vault.put(b"scan", ".jpg")
+    (vault.root / ".incoming-ab_12cd.tmp").write_bytes(b"half")
+    (vault.root / "notes.txt").write_text("someone else's")
+    entries = {e.name: e for e in await vault.inventory()}
+    assert set(entries) == {stored.name, ".incoming-ab_12cd.tmp"}
+    assert not entries[stored.name].temporary and entries[".incoming-ab_12cd.tmp"].temporary
+    await vault.delete(".incoming-ab_12cd.tmp")
+    assert {p.name for p in vault.root.iterdir()} == {stored.name, "notes.txt"}

@@ -138,3 +138,23 @@ async def test_privacy_mode_in_plain_group(bot: Bot, client: SandboxClient) -> N
     updates = await bot.get_updates()
     texts = [u.message.text for u in updates if u.message]
     assert texts == ["/help"]
+
+
+async def test_an_administrator_bot_asking_for_chat_member_hears_of_new_members(
+    bot: Bot, client: SandboxClient
+) -> None:
+    group = await client.forum_group(chat_id=FORUM)
+    await group.member(user_id=3003, first_name="Before")  # not asked for yet: dropped
+    await bot.get_updates(allowed_updates=["message", "chat_member"])
+    await group.member(user_id=3004, first_name="Eve")
+    updates = await bot.get_updates(allowed_updates=["message", "chat_member"])
+    changes = [u.chat_member for u in updates if u.chat_member]
+    assert [(c.new_chat_member.user.id, c.old_chat_member.status) for c in changes] == [
+        (3004, "left")
+    ]
+    assert changes[0].new_chat_member.status == "member"
+
+    plain = await client.plain_group(chat_id=-4005550000, bot_status="member")
+    await plain.member(user_id=3005, first_name="Unseen")  # the bot administers nothing here
+    later = await bot.get_updates(offset=updates[-1].update_id + 1)
+    assert not [u for u in later if u.chat_member]

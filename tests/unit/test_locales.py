@@ -13,7 +13,9 @@ from bot.desk.templates import REJECTION_CODES, TEMPLATES
 from bot.dialogs.restoration import STEPS, Restoration
 from bot.i18n import LOCALES, load_catalog
 from core.models import ApplicationStatus, DeliveryMethod, LossReason
+from core.next_step import NextStepKind
 from core.policy_document import POLICY_LABEL_KEYS
+from core.reminders import ReminderTopic
 from core.restoration import RejectionReason
 from core.scan_check import ScanProblem
 from core.support import ConversationStatus
@@ -49,6 +51,11 @@ def keys_used_in_code() -> set[str]:
     keys.update(f"desk.card.status.{status.value}" for status in ConversationStatus)
     keys.update(f"template.{name}.{part}" for name in TEMPLATES for part in ("title", "text"))
     keys.update(f"rejection.{code}" for code in REJECTION_CODES)
+    keys.update(f"next.{kind.value}" for kind in NextStepKind)
+    citizens_topics = [t for t in ReminderTopic if t is not ReminderTopic.OVERDUE]
+    keys.update(f"reminder.{topic.value}" for topic in citizens_topics)
+    keys.update(f"reminder.settings.item.{topic.value}" for topic in citizens_topics)
+    keys.update(("reminder.button.on", "reminder.button.off"))
     return keys
 
 

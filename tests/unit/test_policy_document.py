@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -8,6 +9,7 @@ from io import BytesIO
 
 import pytest
 from pypdf import PdfReader
+from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel, QRUtil
 from reportlab.pdfbase import pdfmetrics
 
 from core.models import InsuredPerson, Passport, Sex
@@ -17,8 +19,11 @@ from core.policy_document import (
     FONT_REGULAR,
     NO_VALUE,
     POLICY_LABEL_KEYS,
+    QR_MASK,
     group_enp,
+    qr_modules,
     qr_payload,
+    qr_row_runs,
     register_fonts,
     render_policy_pdf,
 )
@@ -215,3 +220,108 @@ def test_fast_after_warm_up() -> None:
         timings.append(time.perf_counter() - started)
     # Typically ~30 ms; the bound is loose so a busy CI machine does not flake.
     assert min(timings) < 0.1
+
+
+# --- the QR code ---------------------------------------------------------------------------
+
+
+def drawn_qr(pdf: bytes) -> list[list[bool]]:
+    """The QR symbol as drawn on the page, rebuilt from its rectangles (the page has no other
+    `re` operators): one per run of dark modules in a row."""
+    stream = PdfReader(BytesIO(pdf)).pages[0].get_contents()
+    assert stream is not None
+    content = stream.get_data().decode("latin-1")
+    number = r"(-?[\d.]+)"
+    rects = [
+        tuple(float(v) for v in match)
+        for match in re.findall(rf"{number} {number} {number} {number} re", content)
+    ]
+    assert rects
+    box = rects[0][3]
+    left = min(x for x, _, _, _ in rects)
+    top = max(y for _, y, _, _ in rects)
+    size = round((max(x + w for x, _, w, _ in rects) - left) / box)
+    grid = [[False] * size for _ in range(size)]
+    for x, y, w, h in rects:
+        assert h == pytest.approx(box)
+        row, col, length = round((top - y) / box), round((x - left) / box), round(w / box)
+        for c in range(col, col + length):
+            assert not grid[row][c], "runs overlap"
+            grid[row][c] = True
+    return grid
+
+
+def format_info(modules: list[list[bool]]) -> tuple[int, int]:
+    """(error correction level, mask) from the format bits beside the top left finder."""
+    n = len(modules)
+    bits = 0
+    for i in range(15):
+        row = i if i < 6 else i + 1 if i < 8 else n - 15 + i
+        bits |= int(modules[row][8]) << i
+    data = (bits ^ 0x5412) >> 10
+    assert QRUtil.getBCHTypeInfo(data) == bits, "format bits fail their BCH check"
+    return data >> 3, data & 7
+
+
+def reference_code(payload: str) -> QRCode:
+    """reportlab's own encoding, with its mask chosen by scoring all eight."""
+    code = QRCode(None, QRErrorCorrectLevel.M)
+    code.addData(payload)
+    code.make()
+    return code
+
+
+def test_qr_drawn_is_the_module_matrix() -> None:
+    pdf = render()
+    assert drawn_qr(pdf) == qr_modules(qr_payload(PERSON.enp, "2611-000123"))
+
+
+def test_qr_row_runs_cover_exactly_the_dark_modules() -> None:
+    modules = qr_modules(qr_payload(PERSON.enp, "2611-000123"))
+    rebuilt = [[False] * len(row) for row in modules]
+    for r, c, length in qr_row_runs(modules):
+        assert length > 0 and (c == 0 or not modules[r][c - 1])
+        for i in range(c, c + length):
+            rebuilt[r][i] = True
+    assert rebuilt == modules
+
+
+@pytest.mark.parametrize("number", ["2611-000123", "2701-999999", "2512-000001"])
+def test_qr_carries_the_same_bits_as_reportlabs_encoding(number: str) -> None:
+    payload = qr_payload(PERSON.enp, number)
+    ours = drawn_qr(render(application_number=number))
+    reference = reference_code(payload)
+    level, mask = format_info(ours)
+    assert (level, mask) == (QRErrorCorrectLevel.M, QR_MASK)
+    _, reference_mask = format_info(reference.modules)
+    ours_mask, reference_mask_fn = QRUtil.getMask(mask), QRUtil.getMask(reference_mask)
+    data_positions = set(reference.dataPosIterator())
+    n = len(ours)
+    for row in range(n):
+        for col in range(n):
+            if (col, row) in data_positions:
+                assert ours[row][col] ^ ours_mask(row, col) == bool(
+                    reference.modules[row][col]
+                ) ^ reference_mask_fn(row, col)
+            elif not (row == 8 or col == 8):  # format bits differ with the mask
+                assert ours[row][col] == bool(reference.modules[row][col])
+
+
+def test_qr_decodes_to_the_payload() -> None:
+    """Read the symbol back: unmask, take the data codewords in placement order (version 3-M is
+    one Reed-Solomon block of 44 data codewords, so nothing is interleaved), parse byte mode."""
+    number = "2611-000123"
+    modules = drawn_qr(render(application_number=number))
+    assert len(modules) == 29  # version 3
+    _, mask = format_info(modules)
+    unmask = QRUtil.getMask(mask)
+    code = reference_code(qr_payload(PERSON.enp, number))
+    bits = [modules[row][col] ^ unmask(row, col) for col, row in code.dataPosIterator()]
+    codewords = [
+        int("".join("1" if b else "0" for b in bits[i : i + 8]), 2) for i in range(0, 44 * 8, 8)
+    ]
+    stream = "".join(f"{c:08b}" for c in codewords)
+    assert stream[:4] == "0100"  # byte mode
+    length = int(stream[4:12], 2)
+    data = bytes(int(stream[12 + 8 * i : 20 + 8 * i], 2) for i in range(length))
+    assert data.decode("ascii") == qr_payload(PERSON.enp, number)

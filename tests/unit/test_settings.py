@@ -104,3 +104,12 @@ def test_a_wrong_database_url_is_named_without_echoing_it(url: str) -> None:
     line = error_line(database_url=url)
     assert line.startswith("Invalid configuration: DATABASE_URL: expected sqlite:///")
     assert "s3cret" not in line
+
+
+def test_flood_control_and_call_timeout_defaults_and_bounds() -> None:
+    s = settings()
+    assert (s.flood_limit, s.flood_period_seconds, s.telegram_timeout_seconds) == (20, 10.0, 60.0)
+    assert settings(flood_limit="0").flood_limit == 0  # off
+    assert error_line(flood_limit="-1").startswith("Invalid configuration: FLOOD_LIMIT: ")
+    assert "FLOOD_PERIOD_SECONDS: " in error_line(flood_period_seconds="0")
+    assert "TELEGRAM_TIMEOUT_SECONDS: " in error_line(telegram_timeout_seconds="0")

@@ -301,6 +301,16 @@ def test_parse_free_text_strips_and_collapses() -> None:
     assert parse_free_text("a\u200bb\x00c") == "ab c"
 
 
+def test_parse_free_text_refuses_what_only_looks_like_text() -> None:
+    # Braille blank and Hangul fillers show as nothing; right-to-left overrides are dropped.
+    assert code_of(parse_free_text, "\u2800\u3164 \uffa0") is InvalidInput.TEXT_EMPTY
+    assert code_of(parse_free_text, "\u200b\u202e\ufeff") is InvalidInput.TEXT_EMPTY
+    assert code_of(parse_free_text, "😭 🏠 ★ !!") is InvalidInput.TEXT_NO_WORDS
+    assert parse_free_text("дом 5 🏠") == "дом 5 🏠"
+    assert parse_free_text("Tverskaya 1\u202e, 5") == "Tverskaya 1, 5"
+    assert parse_free_text("شارع 5") == "شارع 5"
+
+
 def test_parse_free_text_limits() -> None:
     assert code_of(parse_free_text, " \n\t ") is InvalidInput.TEXT_EMPTY
     assert code_of(parse_free_text, "ab", min_len=3) is InvalidInput.TEXT_TOO_SHORT

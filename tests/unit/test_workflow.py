@@ -40,6 +40,8 @@ LEGAL: set[tuple[S, S, D]] = {
     (S.APPROVED, S.READY, D.ELECTRONIC),
     (S.APPROVED, S.READY_FOR_PICKUP, D.PICKUP),
     (S.APPROVED, S.SENT_BY_POST, D.POST),
+    (S.READY_FOR_PICKUP, S.COLLECTED, D.PICKUP),
+    *((status, S.WITHDRAWN, d) for status in (S.SUBMITTED, S.PROCESSING, S.APPROVED) for d in D),
 }
 ALL_CASES = list(itertools.product(S, S, D))
 
@@ -71,10 +73,15 @@ def test_the_table_names_every_status() -> None:
     assert set(TRANSITIONS) == set(S)
 
 
-@pytest.mark.parametrize("status", [s for s in S if s.is_final])
+@pytest.mark.parametrize("status", [s for s in S if s.is_final and s is not S.READY_FOR_PICKUP])
 def test_final_statuses_lead_nowhere(status: S) -> None:
     assert TRANSITIONS[status] == frozenset()
     assert all(not allowed_targets(status, d) for d in D)
+
+
+def test_a_copy_waiting_at_the_office_can_only_be_collected() -> None:
+    assert TRANSITIONS[S.READY_FOR_PICKUP] == {S.COLLECTED}
+    assert allowed_targets(S.READY_FOR_PICKUP, D.PICKUP) == {S.COLLECTED}
 
 
 @pytest.mark.parametrize(("current", "target", "delivery"), ALL_CASES)
@@ -123,7 +130,7 @@ def test_an_illegal_transition_raises_and_leaves_the_application_unchanged(
 @pytest.mark.parametrize("delivery", list(D))
 def test_allowed_targets_of_an_approved_application_follow_its_delivery(delivery: D) -> None:
     expected = {D.ELECTRONIC: S.READY, D.PICKUP: S.READY_FOR_PICKUP, D.POST: S.SENT_BY_POST}
-    assert allowed_targets(S.APPROVED, delivery) == {expected[delivery]}
+    assert allowed_targets(S.APPROVED, delivery) == {expected[delivery], S.WITHDRAWN}
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])

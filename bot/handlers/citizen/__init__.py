@@ -9,10 +9,14 @@ from bot.handlers.citizen import (
     commands,
     consent,
     delivery,
+    email,
     fallback,
+    forget,
+    guards,
     login,
     passport,
     reason,
+    reminders,
     summary,
     support,
 )
@@ -24,9 +28,14 @@ def citizen_router() -> Router:
     router.callback_query.filter(Check(F.message.chat.type == "private"))
     # Order matters: commands (with /cancel first) win in every state; hints come last.
     router.include_routers(
+        guards.too_old,
         commands.router,
+        reminders.router,
+        forget.router,  # before email: /forget_me works while a code is awaited too
+        email.router,
         support.router,
-        consent.router,
+        consent.router,  # /start
+        guards.unknown_commands,
         login.router,
         reason.router,
         passport.router,

@@ -5,24 +5,21 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.callbacks import Language, Profile, ProfileAction
+from bot.callbacks import Language
 from bot.dialogs.answers import Answers, save_answers
 from bot.dialogs.flow import Dialog, callback_message, discard_draft_scan
-from bot.dialogs.restoration import ProfileForm, SupportChat
-from bot.filters import Check
+from bot.dialogs.restoration import SupportChat
 from bot.i18n import Texts, t
-from bot.messages import validation_error_text
-from bot.notifications import PolicySender, status_line
+from bot.notifications import PolicySender, next_step_text, status_line
 from bot.settings import Settings
 from core.desk import SupportDesk
 from core.ports import FileVault
 from core.restoration import RestorationService
-from core.validators import ValidationError, parse_email
 
 router = Router(name=__name__)
 
@@ -90,7 +87,7 @@ async def lang_chosen(
 
 @router.message(Command("status"))
 async def status_command(
-    message: Message, restoration: RestorationService, settings: Settings
+    message: Message, restoration: RestorationService, settings: Settings, texts: Texts
 ) -> None:
     assert message.from_user is not None
     views = await restoration.applications_of(message.from_user.id)
@@ -101,6 +98,8 @@ async def status_command(
     for view in views:
         lines = [t("status.application", number=view.application.number)]
         lines.extend(status_line(change, settings.timezone) for change in view.history)
+        step = restoration.next_step(view.application)
+        lines.append(next_step_text(step, texts, settings.timezone))
         blocks.append("\n".join(lines))
     await message.answer("\n\n".join(blocks))
 
@@ -118,45 +117,16 @@ async def policy_command(
 
 
 @router.message(Command("profile"))
-async def profile_command(message: Message, restoration: RestorationService) -> None:
+async def profile_command(
+    message: Message, restoration: RestorationService, settings: Settings
+) -> None:
     assert message.from_user is not None
     citizen = await restoration.get_citizen(message.from_user.id)
     phone = citizen.phone if citizen and citizen.phone else t("profile.not_set")
-    email = citizen.email if citizen and citizen.email else t("profile.not_set")
+    # Only a confirmed address gets emails (bot/handlers/citizen/email.py).
+    confirmed = citizen.confirmed_email if citizen else None
+    email = confirmed or t("profile.not_set")
     await message.answer(
         t("profile.text", phone=escape(phone), email=escape(email)),
-        reply_markup=keyboards.profile(),
+        reply_markup=keyboards.profile(email=settings.email_enabled, confirmed=bool(confirmed)),
     )
-
-
-@router.callback_query(Profile.filter(F.action == ProfileAction.SET_EMAIL))
-async def ask_email(query: CallbackQuery, state: FSMContext, answers: Answers) -> None:
-    await query.answer()
-    answers.resume_state = await state.get_state()
-    await save_answers(state, answers)
-    await state.set_state(ProfileForm.email)
-    await callback_message(query).answer(t("profile.ask_email"))
-
-
-@router.message(StateFilter(ProfileForm.email), Check(F.text))
-async def email_typed(
-    message: Message,
-    state: FSMContext,
-    answers: Answers,
-    restoration: RestorationService,
-    dialog: Dialog,
-) -> None:
-    assert message.from_user is not None
-    try:
-        email = parse_email(message.text or "")
-    except ValidationError as error:
-        await message.answer(validation_error_text(error))
-        return
-    citizen = await restoration.get_citizen(message.from_user.id)
-    if citizen is None:
-        await message.answer(t("profile.no_consent"))
-    else:
-        citizen.email = email
-        await restoration.save_citizen(citizen)
-        await message.answer(t("profile.email_saved", email=escape(email)))
-    await dialog.resume(message, state, answers)

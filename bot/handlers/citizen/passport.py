@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
@@ -19,11 +21,12 @@ from bot.dialogs.restoration import Restoration
 from bot.filters import Check
 from bot.i18n import t
 from bot.messages import scan_rejected_text, validation_error_text
+from bot.settings import Settings
 from bot.uploads import ScanChecker, download_scan
 from core.desk import SupportDesk
 from core.errors import ApplicationNotFound
 from core.models import StoredFile
-from core.ports import FileVault, RegisterLookup
+from core.ports import Clock, FileVault, RegisterLookup
 from core.restoration import RestorationService
 from core.scan_check import ScanRejected
 from core.support import RelayDirection
@@ -44,7 +47,20 @@ async def passport_typed(
     register: RegisterLookup,
     support: SupportDesk,
     dialog: Dialog,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
+    now = clock.now()
+    if answers.passport_locked_until is not None:
+        if now < answers.passport_locked_until:
+            # Nothing typed is checked while locked, so guessing gains nothing.
+            await message.answer(
+                t("passport.locked", minutes=minutes_left(answers.passport_locked_until, now)),
+                reply_markup=keyboards.operator_only(),
+            )
+            return
+        answers.passport_attempts, answers.passport_locked_until = 0, None
+        await save_answers(state, answers)
     try:
         passport = parse_passport(message.text or "")
     except ValidationError as error:
@@ -53,26 +69,34 @@ async def passport_typed(
     person = register.by_enp(answers.enp) if answers.enp else None
     if person is None or person.passport != passport:
         answers.passport_attempts += 1
-        await save_answers(state, answers)
         left = MAX_PASSPORT_ATTEMPTS - answers.passport_attempts
         if left > 0:
+            await save_answers(state, answers)
             await message.answer(
                 t("passport.mismatch", n=left), reply_markup=keyboards.operator_only()
             )
-        else:
-            await message.answer(
-                t("passport.mismatch_final"), reply_markup=keyboards.operator_only()
+            return
+        answers.passport_locked_until = now + settings.passport_lock
+        await save_answers(state, answers)
+        await message.answer(
+            t("passport.locked_now", minutes=minutes_left(answers.passport_locked_until, now)),
+            reply_markup=keyboards.operator_only(),
+        )
+        if message.from_user is not None:
+            await support.alert(
+                message.from_user.id,
+                message.from_user.first_name,
+                reason="desk.reason.passport_mismatch",
             )
-            if message.from_user is not None:
-                await support.alert(
-                    message.from_user.id,
-                    message.from_user.first_name,
-                    reason="desk.reason.passport_mismatch",
-                )
         return
     answers.passport_series, answers.passport_number = passport.series, passport.number
     answers.passport_attempts = 0
     await dialog.next_or_summary(message, state, answers, Restoration.passport_scan)
+
+
+def minutes_left(until: datetime, now: datetime) -> int:
+    """Whole minutes, rounded up: "1" until the lock is over, never "0"."""
+    return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
 @router.message(StateFilter(Restoration.passport_scan), Check(F.photo | F.document))

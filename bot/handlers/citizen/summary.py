@@ -41,7 +41,7 @@ async def edit_answer(
         case EditField.REASON:
             await dialog.ask(message, state, answers, Restoration.reason)
         case EditField.PASSPORT:
-            answers.passport_attempts = 0
+            # The attempts go on counting: correcting the answer is no way round the limit.
             await dialog.ask(message, state, answers, Restoration.passport_number)
         case EditField.SCAN:
             await dialog.ask(message, state, answers, Restoration.passport_scan)

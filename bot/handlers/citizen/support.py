@@ -6,6 +6,7 @@ from functools import cache
 from html import escape
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
@@ -173,8 +174,11 @@ async def to_operators(message: Message, desk: OperatorDesk, support: SupportDes
 
 @router.edited_message(Check(F.chat.type == "private"))
 async def citizen_edited(message: Message, desk: OperatorDesk) -> None:
-    if not desk.enabled or message.from_user is None:
-        return
-    conversation = await desk.conversation(message.from_user.id)
-    if conversation is not None and conversation.thread_id is not None:
-        await desk.mirror_edit(message, conversation, RelayDirection.TO_OPERATORS)
+    """A message relayed to the operators is edited in their topic too; any other edit is
+    left to the fallback, which asks for the correction as a new message."""
+    if desk.enabled and message.from_user is not None:
+        conversation = await desk.conversation(message.from_user.id)
+        if conversation is not None and conversation.thread_id is not None:
+            if await desk.mirror_edit(message, conversation, RelayDirection.TO_OPERATORS):
+                return
+    raise SkipHandler

@@ -49,6 +49,8 @@ async def card_button(
             await restoration.approve(application_id, owner=user_id, operator_id=operator.id)
         elif action is DeskAction.HANDED_OVER:
             await restoration.hand_over(application_id, owner=user_id, operator_id=operator.id)
+        elif action is DeskAction.COLLECTED:
+            await restoration.mark_collected(application_id, owner=user_id, operator_id=operator.id)
         elif action is DeskAction.NEW_SCAN:
             await support.request_new_scan(user_id, application_id)
         elif action is DeskAction.REJECT:

@@ -40,14 +40,23 @@ RELAYABLE = {
 
 async def operator_topic(message: Message, desk: OperatorDesk) -> Conversation | None:
     """The citizen's conversation behind this topic, if the sender may act in it."""
-    if message.from_user is None or message.from_user.is_bot or message.message_thread_id is None:
+    if message.message_thread_id is None:
+        return None
+    if message.sender_chat is not None:
+        # An anonymous administrator (sent as the group) or a channel: no person to answer
+        # for it, so it is not relayed, and the topic says why.
+        conversation = await desk.conversation_in(message.message_thread_id)
+        if conversation is not None:
+            await desk.note(conversation, desk.t("desk.anonymous_sender"))
+        return None
+    if message.from_user is None or message.from_user.is_bot:
         return None
     conversation = await desk.conversation_in(message.message_thread_id)
     if conversation is None:
         return None
     if not await desk.is_operator(message.from_user.id):
         log.warning("desk message refused: not an operator")
-        await desk.note(conversation, desk.t("desk.not_operator"))
+        await desk.tell_outsider(conversation)  # once per topic: no chat with each message
         return None
     return conversation
 
