@@ -198,7 +198,7 @@ class CitizenNotices:
         return await self._send(notification.chat_id, text)
 
     async def operator_joined(self, notification: Notification) -> int | None:
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(read_only=True) as uow:
             conversation = await uow.conversations.get(notification.chat_id)
             citizen = await uow.citizens.get(notification.chat_id)
         if conversation is None or not conversation.operator_name:

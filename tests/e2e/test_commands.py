@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -200,6 +201,14 @@ async def test_policy_is_sent_again_by_its_stored_file_id(
 ) -> None:
     c = await new_citizen(client, texts)
     await completed(c)
+    # The file_id is stored once Telegram's answer is back; a lookup reads only what is
+    # committed (it does not wait for a write in progress), so ask once it is there.
+    for _ in range(200):
+        if bot.query("SELECT policy_file_id FROM applications")[0][0]:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the PDF's file_id was never stored")
     await c.user.send_command("/policy")
     again = await c.user.wait_for(lambda m: "document" in m, timeout=15)
     first, second = emulator.calls("sendDocument")
