@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +51,28 @@ class PeriodicTask:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval):
                     await self._wake.wait()
+
+
+class Loop(Protocol):
+    """Something that runs in the background between start() and stop()."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Background:
+    """The loops exactly one process runs (processing, the outbox, retention, the reminder
+    schedule...), started and stopped together: by a lease when several processes could run
+    them (bot/leader.py)."""
+
+    def __init__(self, loops: Sequence[Loop]) -> None:
+        self._loops = tuple(loops)
+
+    def start(self) -> None:
+        for loop in self._loops:
+            loop.start()
+
+    async def stop(self) -> None:
+        for loop in self._loops:
+            await loop.stop()
