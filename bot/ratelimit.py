@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Protocol
 
 from aiolimiter import AsyncLimiter
@@ -107,21 +107,34 @@ class RedisSendRates:
         self._global = RateLimitItemPerSecond(per_second)
         self._private = RateLimitItemPerSecond(per_private_chat_second)
         self._group = RateLimitItemPerMinute(per_group_minute)
-        # chat id -> when this process may next send there (monotonic clock).
-        self._next: OrderedDict[int, float] = OrderedDict()
+        # chat id -> when this process sent there within the chat's window (monotonic clock).
+        self._sent: OrderedDict[int, deque[float]] = OrderedDict()
         self._max_chats = max_chats_tracked
 
+    def _item(self, chat_id: int) -> RateLimitItem:
+        # Negative ids are groups and channels, with a per-minute budget.
+        return self._group if chat_id < 0 else self._private
+
+    def _recent(self, chat_id: int) -> deque[float]:
+        sent = self._sent.get(chat_id)
+        if sent is None:
+            return deque()
+        window = self._item(chat_id).get_expiry()
+        while sent and sent[0] <= time.monotonic() - window:
+            sent.popleft()
+        return sent
+
     def can_send_now(self, chat_id: int) -> bool:
-        return self._next.get(chat_id, 0.0) <= time.monotonic()
+        return len(self._recent(chat_id)) < self._item(chat_id).amount
 
     async def acquire(self, chat_id: int, *, message: bool = True) -> None:
         if message:
-            item = self._group if chat_id < 0 else self._private
-            await _take(self._limiter, item, f"chat:{chat_id}")
-            self._next[chat_id] = time.monotonic() + item.get_expiry() / item.amount
-            self._next.move_to_end(chat_id)
-            if len(self._next) > self._max_chats:
-                self._next.popitem(last=False)
+            await _take(self._limiter, self._item(chat_id), f"chat:{chat_id}")
+            sent = self._sent.setdefault(chat_id, self._recent(chat_id))
+            sent.append(time.monotonic())
+            self._sent.move_to_end(chat_id)
+            if len(self._sent) > self._max_chats:
+                self._sent.popitem(last=False)
         await _take(self._limiter, self._global, "global")
 
 

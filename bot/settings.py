@@ -143,7 +143,8 @@ class Settings(BaseSettings):
     # The active worker holds its lease this long past its last renewal (renewed every third);
     # a standby takes over at most this long after the active one died.
     worker_lease_seconds: float = Field(default=10.0, ge=1, le=600)
-    # How often the outbox is looked at without being woken (a commit that queues rows wakes it).
+    # How often the outbox is looked at without being woken (a commit that queues rows wakes
+    # it); also how soon a row held back by its chat's rate limit is tried again.
     outbox_poll_seconds: float = Field(default=0.5, gt=0, le=3600)
 
     @field_validator("bot_token", mode="before")

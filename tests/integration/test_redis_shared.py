@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from bot.leader import LEASE_KEY, RedisLeaderLease
 from bot.locks import RedisDialogLocks
-from bot.ratelimit import RedisFloodCounter, redis_limits_storage
+from bot.ratelimit import RedisFloodCounter, RedisSendRates, redis_limits_storage
 from bot.wakeups import OutboxWakeups
 from tests.redis_server import redis_url  # noqa: F401 - the fixture
 
@@ -231,3 +231,16 @@ async def test_a_clean_stop_hands_the_lease_over_at_once(new_client: ClientFacto
     await wait_until(lambda: second.running, 2)  # not the 30 s lease
     stop_second.set()
     await standing_by
+
+
+async def test_the_outbox_hint_follows_each_chats_window(redis_url: str) -> None:  # noqa: F811
+    rates = RedisSendRates(redis_limits_storage(redis_url), per_group_minute=3)
+    await rates.acquire(5)
+    assert not rates.can_send_now(5)  # one a second in a private chat
+    for _ in range(2):  # a group's budget is per minute, and may be used at once
+        await rates.acquire(-100)
+        assert rates.can_send_now(-100)
+    await rates.acquire(-100)
+    assert not rates.can_send_now(-100)
+    await asyncio.sleep(1.05)
+    assert rates.can_send_now(5) and not rates.can_send_now(-100)

@@ -1,0 +1,149 @@
+"""The bot scaled out against a real Redis (tests/redis_server.py): web processes taking the
+webhook's updates (`python -m bot web`) and worker processes (`python -m bot worker`), all on
+one data directory, as the compose file runs them (there on PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import Texts
+from sandbox.client import SandboxClient
+from sandbox.emulator import Emulator
+from tests.e2e.forkserver import ForkServer
+from tests.e2e.harness import WEBHOOK_ORIGIN, BotProcess
+from tests.e2e.journey import IVANOV, PETROVA, Citizen, Person, new_citizen
+from tests.redis_server import redis_url  # noqa: F401 - the fixture
+
+LEASE_SECONDS = 2.0
+SUPPORT_CHAT = -1001234567890
+Start = Callable[..., Awaitable[BotProcess]]
+
+
+@pytest.fixture
+async def start(
+    emulator: Emulator,
+    tmp_path: Path,
+    forkserver: ForkServer,
+    redis_url: str,  # noqa: F811
+) -> AsyncIterator[Start]:
+    """Starts `python -m bot <role>`, forked from the pre-imported entry point like every
+    end-to-end bot (tests/e2e/forkserver.py): a process of its own, killed with kill -9 as
+    any. Every process shares the data directory and Redis."""
+    processes: list[BotProcess] = []
+
+    async def run(role: str, name: str, env: dict[str, str] | None = None) -> BotProcess:
+        process = BotProcess(
+            emulator,
+            tmp_path / "data",
+            {
+                "REDIS_URL": redis_url,
+                "WORKER_LEASE_SECONDS": str(LEASE_SECONDS),
+                **(env or {}),
+            },
+            forkserver=forkserver,
+            webhook=role == "web",
+            args=(role,),
+            name=name,
+        )
+        await process.start()
+        processes.append(process)
+        return process
+
+    yield run
+    for process in processes:
+        if process.exit_code() is None:
+            assert await process.stop() == 0, process.log()
+        assert "Traceback" not in process.log(), process.log()
+
+
+def route_to(emulator: Emulator, web: BotProcess) -> None:
+    """The load balancer sends Telegram's next posts to `web`."""
+    emulator.webhooks.route(WEBHOOK_ORIGIN, web.web_base)
+
+
+async def test_a_dialog_carries_on_whichever_web_process_takes_each_update(
+    start: Start, emulator: Emulator, client: SandboxClient, texts: Texts
+) -> None:
+    await start("worker", "worker")
+    webs = [await start("web", f"web{n}") for n in (1, 2)]
+    c = await new_citizen(client, texts)
+    steps = [
+        c.consent,
+        lambda: c.login(IVANOV),
+        c.reason,
+        lambda: c.passport(IVANOV),
+        c.scan,
+        c.choose_electronic,
+        c.submit,
+    ]
+    for n, step in enumerate(steps):
+        route_to(emulator, webs[n % 2])  # each step in the other process than the one before
+        await step()
+    await c.wait_status("ready")
+    await c.user.wait_for(lambda m: "document" in m, timeout=15)
+    for web in webs:  # took updates, and never ran the loops
+        assert "update=" in web.log() and "worker: active" not in web.log()
+
+
+async def wait_for_line(process: BotProcess, line: str, timeout: float) -> float:
+    """Seconds until `line` is in the process's log."""
+    started = time.monotonic()
+    async with asyncio.timeout(timeout):
+        while True:  # the log is a file another process writes
+            if line in process.log():
+                return time.monotonic() - started
+            await asyncio.sleep(0.05)
+
+
+async def test_one_worker_is_active_and_the_standby_takes_over_when_it_is_killed(
+    start: Start, emulator: Emulator, client: SandboxClient, texts: Texts
+) -> None:
+    first = await start("worker", "worker1")
+    second = await start("worker", "worker2")
+    web = await start("web", "web")
+    route_to(emulator, web)
+    assert "worker: active" in first.log()
+    assert "worker: standby" in second.log() and "worker: active" not in second.log()
+    await journey(await new_citizen(client, texts), IVANOV)  # done by the first
+    assert "worker: active" not in second.log()
+
+    await first.kill()  # kill -9: no clean stop, the lease is not given back
+    took = await wait_for_line(second, "worker: active", timeout=LEASE_SECONDS + 5)
+    assert took < LEASE_SECONDS + 2
+    await journey(await new_citizen(client, texts, user_id=8802), PETROVA)  # by the second
+
+
+async def journey(c: Citizen, person: Person) -> None:
+    await c.to_delivery(person)
+    await c.choose_electronic()
+    await c.submit()
+    await c.wait_status("ready")
+    await c.user.wait_for(lambda m: "document" in m, timeout=15)
+
+
+async def test_a_row_queued_by_a_web_process_wakes_the_worker_at_once(
+    start: Start, emulator: Emulator, client: SandboxClient, texts: Texts
+) -> None:
+    group = await client.forum_group(chat_id=SUPPORT_CHAT, title="Support")
+    await group.member(2002, "Pavel", admin=True)
+    desk = {"SUPPORT_CHAT_ID": str(SUPPORT_CHAT), "CHECK_DELAY_SECONDS": "3600"}
+    # Its poll alone would take this long: a card sent sooner was woken.
+    await start("worker", "worker", {**desk, "OUTBOX_POLL_SECONDS": "30"})
+    route_to(emulator, await start("web", "web", desk))
+    c = await new_citizen(client, texts)
+    await c.consent()
+    await asyncio.sleep(1)  # the worker's first drain, at its start, is over
+    asked = time.monotonic()
+    await c.user.send_command("/operator")
+    await c.expect("support.waiting.in_progress")
+    async with asyncio.timeout(10):  # the card goes out with its topic: not after a 30 s poll
+        while True:  # the emulator's state, not an event of ours
+            if await group.topics():
+                break
+            await asyncio.sleep(0.05)
+    assert time.monotonic() - asked < 5
