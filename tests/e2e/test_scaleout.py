@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import Texts
-from sandbox.client import SandboxClient
+from sandbox.client import SandboxClient, message_text
 from sandbox.emulator import Emulator
 from tests.e2e.forkserver import ForkServer
 from tests.e2e.harness import WEBHOOK_ORIGIN, BotProcess
@@ -147,3 +147,27 @@ async def test_a_row_queued_by_a_web_process_wakes_the_worker_at_once(
                 break
             await asyncio.sleep(0.05)
     assert time.monotonic() - asked < 5
+
+
+async def test_flood_control_counts_a_persons_updates_in_every_web_process_together(
+    start: Start, emulator: Emulator, client: SandboxClient, texts: Texts
+) -> None:
+    limit, sent = 4, 10
+    flood = {"FLOOD_LIMIT": str(limit), "FLOOD_PERIOD_SECONDS": "60"}
+    webs = [await start("web", f"web{n}", flood) for n in (1, 2)]
+    c = await new_citizen(client, texts, lang="en")
+    for n in range(sent):
+        route_to(emulator, webs[n % 2])  # alone, each process would take 4 of its 5
+        await c.user.send_text(f"hello? {n}")
+        await asyncio.sleep(0.1)
+    async with asyncio.timeout(10):
+        while True:  # logs other processes write
+            if sum(web.log().count("update=") for web in webs) >= sent:
+                break
+            await asyncio.sleep(0.05)
+    dropped = sum(web.log().count("handler=flood-control (dropped)") for web in webs)
+    assert dropped == sent - limit
+    await asyncio.sleep(0.5)  # the answers of the last handled updates
+    seen = [message_text(m) for m in await c.user.messages()]
+    assert len([t for t in seen if c.snippet("flood.warning") in t]) == 1  # not one per process
+    assert len([t for t in seen if c.snippet("hint.start") in t]) == limit
