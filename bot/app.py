@@ -101,6 +101,7 @@ DESK_COMMANDS = ("templates", "release", "digest")
 # A dialog's Redis lock expires this long after a process died holding it (longer than any
 # update takes: a Bot API call times out after TELEGRAM_TIMEOUT_SECONDS, 60 s by default).
 DIALOG_LOCK_SECONDS = 120
+REDIS_TIMEOUT_SECONDS = 10
 # How often a waiter asks Redis for a held dialog lock (redis-py's default is 0.1 s).
 DIALOG_LOCK_POLL_SECONDS = 0.01
 
@@ -132,7 +133,8 @@ class Shared:
 
 
 async def open_shared(url: str) -> Shared:
-    redis = Redis.from_url(url)
+    # Bounded waits: a Redis that stops answering fails calls instead of hanging updates.
+    redis = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=REDIS_TIMEOUT_SECONDS)
     try:
         await redis.ping()
     except (RedisError, OSError) as error:

@@ -85,12 +85,13 @@ class RedisLeaderLease:
         while True:
             lock = self._lock()
             try:
-                if await lock.acquire(blocking=False):
-                    return lock
+                async with asyncio.timeout(self._lease):
+                    if await lock.acquire(blocking=False):
+                        return lock
                 if not announced:
                     log.info("worker: standby (another worker holds the lease)")
                     announced = True
-            except (RedisError, OSError) as error:
+            except (RedisError, OSError, TimeoutError) as error:
                 log.warning("worker: Redis unreachable in standby (%s)", type(error).__name__)
             if await _wait(stop, self._retry):
                 return None
@@ -101,11 +102,13 @@ class RedisLeaderLease:
         renewed = loop.time()
         while not await _wait(stop, self._renew_every):
             try:
-                await lock.extend(self._lease, replace_ttl=True)
+                # A Redis that stopped answering must not hold this past the lease.
+                async with asyncio.timeout(self._renew_every):
+                    await lock.extend(self._lease, replace_ttl=True)
                 renewed = loop.time()
             except LockError:  # expired and perhaps taken: another worker may be active
                 return True
-            except (RedisError, OSError) as error:
+            except (RedisError, OSError, TimeoutError) as error:
                 log.warning("worker: cannot renew the lease (%s)", type(error).__name__)
                 # Stop with a third of the lease to spare, before a standby may take it.
                 if loop.time() - renewed >= self._lease - self._renew_every * 1.5:

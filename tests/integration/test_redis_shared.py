@@ -21,7 +21,7 @@ from bot.leader import LEASE_KEY, RedisLeaderLease
 from bot.locks import RedisDialogLocks
 from bot.ratelimit import RedisFloodCounter, RedisSendRates, redis_limits_storage
 from bot.wakeups import OutboxWakeups
-from tests.redis_server import redis_url  # noqa: F401 - the fixture
+from tests.redis_server import RedisServer, redis_server, redis_url  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 ClientFactory = Callable[[], Redis]
@@ -244,3 +244,19 @@ async def test_the_outbox_hint_follows_each_chats_window(redis_url: str) -> None
     assert not rates.can_send_now(-100)
     await asyncio.sleep(1.05)
     assert rates.can_send_now(5) and not rates.can_send_now(-100)
+
+
+async def test_a_worker_cut_off_from_redis_stops_its_loops_before_its_lease_ends(
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    loops, stop, lease = Loops(), asyncio.Event(), 1.5
+    client = Redis.from_url(redis_server.url, socket_connect_timeout=1, socket_timeout=1)
+    leading = asyncio.create_task(RedisLeaderLease(client, lease_seconds=lease).lead(loops, stop))
+    await wait_until(lambda: loops.running, 2)
+    await asyncio.sleep(0.6)  # renewed once
+    redis_server.stop()  # a standby that still reached Redis could take the lease after `lease`
+    took = await wait_until(lambda: not loops.running, lease + 1)
+    assert took < lease
+    stop.set()
+    await leading
+    await client.aclose()
