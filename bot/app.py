@@ -189,6 +189,9 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     # The register can be large: parse it off the event loop.
     register = await asyncio.to_thread(load_register, settings.registry_path)
     offices = await asyncio.to_thread(load_offices, settings.offices_path)
+    # Before the vault: a Redis that does not answer leaves no generated key behind.
+    redis_url = settings.redis_url
+    shared = await open_shared(redis_url.get_secret_value()) if redis_url is not None else None
     data_key = settings.data_key.get_secret_value() if settings.data_key else None
     vault = DiskFileVault(
         settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)

@@ -92,12 +92,16 @@ class Exit:
         return [line for line in self.output.splitlines() if line.strip()]
 
 
-async def run_until_exit(env: Mapping[str, str], timeout: float = 30.0) -> Exit:
-    """`python -m bot` with `env` (complete, see base_environment), for start-up failures."""
+async def run_until_exit(
+    env: Mapping[str, str], timeout: float = 30.0, args: Sequence[str] = ()
+) -> Exit:
+    """`python -m bot [args]` with `env` (complete, see base_environment), for start-up
+    failures."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *args,
         cwd=ROOT,
         env=dict(env),
         stdout=asyncio.subprocess.PIPE,

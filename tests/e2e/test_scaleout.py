@@ -15,9 +15,15 @@ from bot.i18n import Texts
 from sandbox.client import SandboxClient, message_text
 from sandbox.emulator import Emulator
 from tests.e2e.forkserver import ForkServer
-from tests.e2e.harness import WEBHOOK_ORIGIN, BotProcess
+from tests.e2e.harness import (
+    WEBHOOK_ORIGIN,
+    BotProcess,
+    base_environment,
+    free_port,
+    run_until_exit,
+)
 from tests.e2e.journey import IVANOV, PETROVA, Citizen, Person, new_citizen
-from tests.redis_server import redis_url  # noqa: F401 - the fixture
+from tests.redis_server import redis_server, redis_url  # noqa: F401 - the fixtures
 
 LEASE_SECONDS = 2.0
 SUPPORT_CHAT = -1001234567890
@@ -171,3 +177,26 @@ async def test_flood_control_counts_a_persons_updates_in_every_web_process_toget
     seen = [message_text(m) for m in await c.user.messages()]
     assert len([t for t in seen if c.snippet("flood.warning") in t]) == 1  # not one per process
     assert len([t for t in seen if c.snippet("hint.start") in t]) == limit
+
+
+async def test_a_redis_that_does_not_answer_stops_start_up_with_one_line(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    env = base_environment(emulator.api_base, tmp_path / "data")
+    env["REDIS_URL"] = f"redis://:hunter2@127.0.0.1:{free_port()}/0"  # nobody listens
+    result = await run_until_exit(env, args=["worker"])
+    assert result.code == 2
+    assert len(result.lines) == 1, result.output
+    assert result.lines[0].startswith("REDIS_URL: Redis did not answer at start-up")
+    assert "hunter2" not in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "data" / "data.key").exists()  # nothing left behind
+
+
+async def test_a_web_process_without_redis_says_so(emulator: Emulator, tmp_path: Path) -> None:
+    result = await run_until_exit(
+        base_environment(emulator.api_base, tmp_path / "data"), args=["web"]
+    )
+    assert (result.code, result.lines) == (
+        2,
+        ["REDIS_URL: required by the web role (processes share locks and limits there)"],
+    )
