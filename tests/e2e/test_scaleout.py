@@ -43,6 +43,7 @@ async def start(
     processes: list[BotProcess] = []
 
     async def run(role: str, name: str, env: dict[str, str] | None = None) -> BotProcess:
+        """`role`: web, worker, or all (plain `python -m bot`, polling)."""
         process = BotProcess(
             emulator,
             tmp_path / "data",
@@ -53,7 +54,7 @@ async def start(
             },
             forkserver=forkserver,
             webhook=role == "web",
-            args=(role,),
+            args=() if role == "all" else (role,),
             name=name,
         )
         await process.start()
@@ -200,3 +201,11 @@ async def test_a_web_process_without_redis_says_so(emulator: Emulator, tmp_path:
         2,
         ["REDIS_URL: required by the web role (processes share locks and limits there)"],
     )
+
+
+async def test_one_process_with_redis_takes_the_lease_and_does_everything(
+    start: Start, client: SandboxClient, texts: Texts
+) -> None:
+    bot = await start("all", "bot")  # polling, as before, with its limits and locks in Redis
+    await journey(await new_citizen(client, texts), IVANOV)
+    assert "worker: active" in bot.log()
