@@ -18,6 +18,7 @@ run: $(STAMP)
 test: $(STAMP)
 	./scripts/install-browser.sh
 	./scripts/install-postgres.sh
+	./scripts/install-redis.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 3

@@ -1,8 +1,11 @@
-"""`python -m bot`: load settings, pick the mode, run. With no BOT_TOKEN, the offline sandbox.
+"""`python -m bot [web|worker]`: load settings, pick the role and mode, run. With no BOT_TOKEN,
+the offline sandbox.
 
-Modes: long polling (the default) or, with WEBHOOK_URL set, a webhook server (bot/web.py).
-Both serve GET /healthz on WEB_HOST:WEB_PORT. Start-up failures end in one line on stderr and
-exit code 2, never a traceback.
+Roles (bot/app.py, Role): none given, everything in one process; `web`, a webhook worker taking
+updates only (run several behind a load balancer); `worker`, the background loops only, while
+it holds the lease (bot/leader.py). Modes: long polling (the default) or, with WEBHOOK_URL
+set, a webhook server (bot/web.py). Every process serves GET /healthz on WEB_HOST:WEB_PORT.
+Start-up failures end in one line on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ from aiogram.exceptions import (
 from aiogram.methods import SetWebhook
 from pydantic import ValidationError
 
-from bot.app import build_dispatcher, create_bot, create_health_probe, open_runtime
+from bot.app import (
+    RedisUnavailable,
+    Role,
+    build_services,
+    create_bot,
+    create_health_probe,
+    open_runtime,
+)
 from bot.clock import FollowedClock, SandboxClockUnavailable
 from bot.logs import setup_logging
 from bot.settings import Settings, describe_error
@@ -45,7 +55,7 @@ MAX_RETRY_DELAY_SECONDS = 30.0
 
 
 class Mode(StrEnum):
-    """How the process gets its updates. (Separate web and worker roles would go here.)"""
+    """How the process gets its updates."""
 
     POLLING = "polling"
     WEBHOOK = "webhook"
@@ -139,27 +149,57 @@ async def serve_polling(
         await dispatcher.start_polling(bot, allowed_updates=dispatcher.resolve_used_update_types())
 
 
-async def run(settings: Settings, mode: Mode) -> None:
+def parse_role(argv: list[str]) -> Role | None:
+    """The role named on the command line (none: everything), or None when it is not one."""
+    if not argv:
+        return Role.ALL
+    if len(argv) == 1 and argv[0] in (Role.WEB, Role.WORKER):
+        return Role(argv[0])
+    return None
+
+
+def role_problem(settings: Settings, role: Role) -> str | None:
+    """What a scaled-out role lacks in the settings, as the one line start-up prints."""
+    if role is Role.ALL:
+        return None
+    if settings.bot_token is None:
+        return f"BOT_TOKEN: required by the {role} role (the offline sandbox is one process)"
+    if settings.redis_url is None:
+        return f"REDIS_URL: required by the {role} role (processes share locks and limits there)"
+    if role is Role.WEB and settings.webhook_url is None:
+        return "WEBHOOK_URL: required by the web role (it takes updates by webhook only)"
+    if role is Role.WEB and settings.webhook_secret is None:
+        return "WEBHOOK_SECRET: required by the web role (every web worker registers the same one)"
+    return None
+
+
+async def run(settings: Settings, mode: Mode, role: Role = Role.ALL) -> None:
     # The offline sandbox's movable clock (SANDBOX_CLOCK; refused outside loopback).
     clock = FollowedClock(settings.telegram_api_base) if settings.sandbox_clock else None
     if clock is not None:
         await clock.start()
     try:
-        await _run(settings, mode, clock)
+        await _run(settings, mode, role, clock)
     finally:
         if clock is not None:
             await clock.stop()
 
 
-async def _run(settings: Settings, mode: Mode, clock: FollowedClock | None) -> None:
+async def _run(settings: Settings, mode: Mode, role: Role, clock: FollowedClock | None) -> None:
     # Settings files first (register, offices, keys): a bad one stops start-up before any call.
     runtime = await open_runtime(settings, clock=clock)
     bot = create_bot(settings)
     try:
         await reach_telegram(bot, settings)
-        dispatcher = build_dispatcher(runtime, bot)
+        services = build_services(runtime, bot, role)
+        dispatcher = services.dispatcher
         health = create_health_probe(runtime)
-        if mode is Mode.WEBHOOK:
+        if role is Role.WORKER:
+            # No updates: Telegram's webhook (or polling) is the web processes' business.
+            with stop_on_signals() as stop:
+                async with serving(create_web_app(health), settings.web_host, settings.web_port):
+                    await services.run_worker(stop)
+        elif mode is Mode.WEBHOOK:
             with stop_on_signals() as stop:
                 await serve_webhook(dispatcher, bot, settings, health, stop)
         else:
@@ -194,12 +234,19 @@ def main() -> int:
         print(describe_error(error), file=sys.stderr)
         return 2
     setup_logging(settings.log_level)
+    role = parse_role(sys.argv[1:])
+    if role is None:
+        print("usage: python -m bot [web|worker]", file=sys.stderr)
+        return 2
+    if (problem := role_problem(settings, role)) is not None:
+        print(problem, file=sys.stderr)
+        return 2
     if settings.bot_token is None:
         from sandbox.launcher import run_sandbox  # only the sandbox needs it
 
         return run_sandbox(settings)
     try:
-        asyncio.run(run(settings, choose_mode(settings)))
+        asyncio.run(run(settings, choose_mode(settings), role))
     except RegisterFileError as error:
         variable = "OFFICES_PATH" if error.path == str(settings.offices_path) else "REGISTRY_PATH"
         print(f"{variable}: {error}", file=sys.stderr)
@@ -210,7 +257,7 @@ def main() -> int:
     except DatabaseUnavailable as error:
         print(f"DATABASE_URL: {error}", file=sys.stderr)
         return 2
-    except (TelegramUnreachable, ListenError, SandboxClockUnavailable) as error:
+    except (TelegramUnreachable, ListenError, SandboxClockUnavailable, RedisUnavailable) as error:
         print(error, file=sys.stderr)
         return 2
     except AiogramError as error:

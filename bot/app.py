@@ -6,15 +6,18 @@ import asyncio
 import gc
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import (
     BotCommand,
@@ -22,6 +25,9 @@ from aiogram.types import (
     BotCommandScopeChat,
     BotCommandScopeUnion,
 )
+from limits.aio.storage import RedisStorage as LimitsRedisStorage
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.delivery import Delivery, RetryTransientFailures
 from bot.desk.digest import DigestSender
@@ -33,7 +39,8 @@ from bot.dialogs.flow import Dialog
 from bot.email import EmailNotices, SmtpMailer
 from bot.handlers import get_routers
 from bot.i18n import LOCALES, Texts, create_texts
-from bot.locks import DialogLocks
+from bot.leader import Leadership, RedisLeaderLease, SoleProcess
+from bot.locks import DialogLocks, LocalDialogLocks, RedisDialogLocks
 from bot.middlewares import (
     FloodControl,
     HandlerNameMiddleware,
@@ -43,10 +50,20 @@ from bot.middlewares import (
     UpdateLogMiddleware,
 )
 from bot.notifications import CitizenNotices, PolicySender
+from bot.ratelimit import (
+    FloodCounter,
+    LocalFloodCounter,
+    LocalSendRates,
+    RedisFloodCounter,
+    RedisSendRates,
+    SendRates,
+    redis_limits_storage,
+)
 from bot.reminders import ReminderNotices, ReminderSchedule, dialog_waits
 from bot.settings import Settings
 from bot.uploads import ScanChecker
-from bot.workers import PeriodicTask
+from bot.wakeups import OutboxWakeups
+from bot.workers import Background, PeriodicTask
 from core.clock import SystemClock
 from core.delivery_methods import ProcessingTimings
 from core.desk import SupportDesk
@@ -80,6 +97,61 @@ COMMANDS = (
     "forget_me",
 )
 DESK_COMMANDS = ("templates", "release", "digest")
+# A dialog's Redis lock expires this long after a process died holding it (longer than any
+# update takes: a Bot API call times out after TELEGRAM_TIMEOUT_SECONDS, 60 s by default).
+DIALOG_LOCK_SECONDS = 120
+REDIS_TIMEOUT_SECONDS = 10
+# How often a waiter asks Redis for a held dialog lock (redis-py's default is 0.1 s).
+DIALOG_LOCK_POLL_SECONDS = 0.01
+
+
+class Role(StrEnum):
+    """What this process does: everything (one process), or one part of a scaled-out bot."""
+
+    ALL = "all"  # takes updates and runs the background loops
+    WEB = "web"  # takes updates from the webhook only (run several)
+    WORKER = "worker"  # the background loops only, while it holds the lease (run two)
+
+
+class RedisUnavailable(Exception):
+    """REDIS_URL did not answer at start-up; the message is one line."""
+
+
+@dataclass
+class Shared:
+    """What several bot processes share through Redis (REDIS_URL)."""
+
+    redis: Redis
+    limits: LimitsRedisStorage
+    isolation: RedisEventIsolation
+    wakeups: OutboxWakeups
+
+    async def close(self) -> None:
+        await self.wakeups.close()
+        await self.redis.aclose()
+
+
+async def open_shared(url: str) -> Shared:
+    # Bounded waits: a Redis that stops answering fails calls instead of hanging updates.
+    redis = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=REDIS_TIMEOUT_SECONDS)
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as error:
+        await redis.aclose()
+        raise RedisUnavailable(
+            f"REDIS_URL: Redis did not answer at start-up ({type(error).__name__})"
+        ) from error
+    isolation = RedisEventIsolation(
+        redis,
+        key_builder=DefaultKeyBuilder(prefix="oms:dialog", with_bot_id=True),
+        lock_kwargs={"timeout": DIALOG_LOCK_SECONDS, "sleep": DIALOG_LOCK_POLL_SECONDS},
+    )
+    return Shared(
+        redis=redis,
+        limits=redis_limits_storage(url),
+        isolation=isolation,
+        wakeups=OutboxWakeups(redis),
+    )
 
 
 @dataclass
@@ -97,9 +169,12 @@ class Runtime:
     fsm_storage: BaseStorage
     retention: DataRetention
     storage: Storage
+    shared: Shared | None = None
 
     async def close(self) -> None:
         await self.fsm_storage.close()
+        if self.shared is not None:
+            await self.shared.close()
         await self.storage.close()
 
 
@@ -112,13 +187,22 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     # The register can be large: parse it off the event loop.
     register = await asyncio.to_thread(load_register, settings.registry_path)
     offices = await asyncio.to_thread(load_offices, settings.offices_path)
-    # Before the vault: a database that cannot be reached leaves no generated key behind.
+    # Before the vault: a database or a Redis that cannot be reached leaves no key behind.
+    redis_url = settings.redis_url
+    shared = await open_shared(redis_url.get_secret_value()) if redis_url is not None else None
     storage = await open_storage(
-        settings.database, retry_seconds=settings.startup_retry_seconds, clock=clock
+        settings.database,
+        retry_seconds=settings.startup_retry_seconds,
+        clock=clock,
+        # Another process may write a dialog: a cache of them would go stale.
+        several_processes=shared is not None,
     )
     data_key = settings.data_key.get_secret_value() if settings.data_key else None
     vault = DiskFileVault(
         settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)
+    )
+    shared = (
+        await open_shared(settings.redis_url.get_secret_value()) if settings.redis_url else None
     )
     await vault.encrypt_stale_files()
     uow_factory = storage.uow_factory
@@ -163,6 +247,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         fsm_storage=storage.fsm,
         retention=retention,
         storage=storage,
+        shared=shared,
     )
 
 
@@ -185,10 +270,34 @@ def create_health_probe(runtime: Runtime) -> SqlHealthProbe:
     return runtime.storage.health_probe(runtime.clock)
 
 
-def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
+@dataclass
+class Services:
+    """The dispatcher (updates) and the background loops, wired for the process's role."""
+
+    dispatcher: Dispatcher
+    # A WORKER's main task: the command menus, then the loops while this process may (the
+    # lease), until the event is set. The ALL role's dispatcher runs the loops from its hooks.
+    run_worker: Callable[[asyncio.Event], Awaitable[None]]
+
+
+def build_dispatcher(runtime: Runtime, bot: Bot, role: Role = Role.ALL) -> Dispatcher:
+    return build_services(runtime, bot, role).dispatcher
+
+
+def build_services(runtime: Runtime, bot: Bot, role: Role = Role.ALL) -> Services:
     settings = runtime.settings
-    delivery = Delivery(bot)
-    locks = DialogLocks()
+    shared = runtime.shared
+    # Each of these has one implementation per deployment: this process's own, or Redis's.
+    rates: SendRates
+    locks: DialogLocks
+    leadership: Leadership
+    if shared is None:
+        rates, locks, leadership = LocalSendRates(), LocalDialogLocks(), SoleProcess()
+    else:
+        rates = RedisSendRates(shared.limits)
+        locks = RedisDialogLocks(shared.isolation, bot.id)
+        leadership = RedisLeaderLease(shared.redis, lease_seconds=settings.worker_lease_seconds)
+    delivery = Delivery(bot, rates)
     dialog = Dialog(register=runtime.register, offices=runtime.offices)
     dialogs = CitizenDialogs(
         bot_id=bot.id,
@@ -227,6 +336,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         texts=runtime.texts,
         settings=settings,
         recent=recent,
+        locks=locks,
     )
     notices = CitizenNotices(
         uow_factory=runtime.uow_factory,
@@ -338,13 +448,14 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(UpdateLogMiddleware())
     if settings.flood_limit:
+        limit, period = settings.flood_limit, settings.flood_period_seconds
+        counter: FloodCounter = (
+            LocalFloodCounter(limit=limit, period=period)
+            if shared is None
+            else RedisFloodCounter(shared.limits, shared.redis, limit=limit, period=period)
+        )
         dp.update.outer_middleware(
-            FloodControl(
-                limit=settings.flood_limit,
-                period=settings.flood_period_seconds,
-                texts=runtime.texts,
-                delivery=delivery,
-            )
+            FloodControl(counter=counter, texts=runtime.texts, delivery=delivery)
         )
     dp.update.outer_middleware(PerUserOrderMiddleware(locks))
     dp.update.outer_middleware(dp.fsm)
@@ -360,34 +471,59 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         observer.middleware(HandlerNameMiddleware())
     dp.include_routers(*get_routers(runtime.settings.support_chat_id))
 
-    sender = PeriodicTask("outbox", outbox.drain, interval=0.5)
-    email_sender = PeriodicTask("outbox-email", email_outbox.drain, interval=0.5)
-    workers = (
-        PeriodicTask("processing", runtime.restoration.process_due, interval=0.5),
-        sender,
-        email_sender,
-        PeriodicTask("outbox-payloads", outbox.clear_old_payloads, interval=3600),
-        PeriodicTask(
-            "retention", runtime.retention.sweep, interval=settings.retention_sweep_seconds
-        ),
-        *((desk.readers_check,) if desk.enabled else ()),
+    poll = settings.outbox_poll_seconds
+    # The one active sender gives back claims left by a sender that is gone (killed mid-run).
+    sender = PeriodicTask("outbox", outbox.drain, interval=poll, on_start=outbox.release_claims)
+    email_sender = PeriodicTask("outbox-email", email_outbox.drain, interval=poll)
+    background = Background(
+        (
+            PeriodicTask("processing", runtime.restoration.process_due, interval=0.5),
+            sender,
+            email_sender,
+            PeriodicTask("outbox-payloads", outbox.clear_old_payloads, interval=3600),
+            PeriodicTask(
+                "retention", runtime.retention.sweep, interval=settings.retention_sweep_seconds
+            ),
+            *((desk.readers_check,) if desk.enabled else ()),
+            ReminderSchedule(reminders.tick, settings.reminder_tick_seconds),
+        )
     )
-    schedule = ReminderSchedule(reminders.tick, settings.reminder_tick_seconds)
 
     def wake_senders() -> None:
         sender.wake()
         email_sender.wake()
 
-    # A commit that queued notifications wakes the sender instead of waiting for its tick.
-    runtime.uow_factory.after_outbox_commit = wake_senders
+    def outbox_committed() -> None:
+        if role is not Role.WEB:
+            wake_senders()
+        if shared is not None:  # the worker holding the lease may be another process
+            shared.wakeups.publish()
+
+    # A commit that queued notifications wakes the sender instead of waiting for its poll.
+    runtime.uow_factory.after_outbox_commit = outbox_committed
+
+    async def run_background(stop: asyncio.Event) -> None:
+        if shared is None:
+            await leadership.lead(background, stop)
+            return
+        listening = asyncio.create_task(shared.wakeups.listen(wake_senders, stop))
+        try:
+            await leadership.lead(background, stop)
+        finally:
+            stop.set()
+            await listening
+
+    stop_background = asyncio.Event()
+    running: list[asyncio.Task[None]] = []
+
+    async def run_worker(stop: asyncio.Event) -> None:
+        await set_commands(bot, runtime.texts, settings.support_chat_id)
+        await run_background(stop)
 
     async def on_startup() -> None:
-        await set_commands(bot, runtime.texts, runtime.settings.support_chat_id)
-        # This process is the only sender (SQLite, or the active worker): claims are stale.
-        await outbox.release_claims()
-        for worker in workers:
-            worker.start()
-        schedule.start()
+        if role is Role.ALL:
+            await set_commands(bot, runtime.texts, settings.support_chat_id)
+            running.append(asyncio.create_task(run_background(stop_background)))
         # Everything built so far (the register's indexes, aiogram's routers, the texts) lives
         # as long as the process: keep it out of the collector's full passes, which otherwise
         # scan it every few hundred updates and stall them (make bench: -15% CPU per journey).
@@ -398,13 +534,13 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         # Runs before the bot's session is closed: let replies being sent go out first.
         if not await in_flight.wait_idle(SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with updates still being handled")
-        await schedule.stop()
-        for worker in workers:
-            await worker.stop()
+        stop_background.set()
+        for task in running:
+            await task
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
-    return dp
+    return Services(dispatcher=dp, run_worker=run_worker)
 
 
 async def set_commands(bot: Bot, texts: Texts, support_chat_id: int | None) -> None:

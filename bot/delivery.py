@@ -1,17 +1,12 @@
 """The one path for everything sent outside a direct reply: status pushes, the policy PDF,
-operator relays, reminders. It respects Telegram's rate limits and retries on 429 and on
-transient failures, so callers only see success or a final, named failure.
-
-Limits: about 30 messages/s overall, 1 message/s per private chat, 20 messages/min per group
-(https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+operator relays, reminders. It respects Telegram's rate limits (bot/ratelimit.py) and retries
+on 429 and on transient failures, so callers only see success or a final, named failure.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import OrderedDict
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -36,8 +31,8 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiolimiter import AsyncLimiter
 
+from bot.ratelimit import LocalSendRates, SendRates
 from core.errors import DeliveryFailed, DeliveryUncertain, RecipientUnreachable
 
 log = logging.getLogger(__name__)
@@ -50,40 +45,20 @@ class Delivery:
     def __init__(
         self,
         bot: Bot,
+        rates: SendRates | None = None,
         *,
-        per_second: float = 30,
         per_private_chat_second: float = 1,
-        per_group_minute: float = 20,
         attempts: int = 5,
-        max_chats_tracked: int = 10_000,
     ) -> None:
+        """`rates`: this process's own budgets unless given (bot/app.py shares them through
+        Redis when several processes send)."""
         self.bot = bot
         self.attempts = attempts
-        self._global = AsyncLimiter(per_second, 1)
-        self._private_rate = per_private_chat_second
-        self._group_rate = per_group_minute
-        self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
-        self._max_chats = max_chats_tracked
-
-    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
-        limiter = self._chats.get(chat_id)
-        if limiter is None:
-            # Negative ids are groups and channels, with a per-minute budget.
-            limiter = (
-                AsyncLimiter(self._group_rate, 60)
-                if chat_id < 0
-                else AsyncLimiter(self._private_rate, 1)
-            )
-            self._chats[chat_id] = limiter
-            if len(self._chats) > self._max_chats:
-                self._chats.popitem(last=False)
-        else:
-            self._chats.move_to_end(chat_id)
-        return limiter
+        self._rates = rates or LocalSendRates(per_private_chat_second=per_private_chat_second)
 
     def can_send_now(self, chat_id: int) -> bool:
         """Whether a message to `chat_id` would go out without waiting for a rate limit."""
-        return self._chat_limiter(chat_id).has_capacity() and self._global.has_capacity()
+        return self._rates.can_send_now(chat_id)
 
     async def send(
         self, method: TelegramMethod[T], *, chat_id: int, resend_after_lost_answer: bool = True
@@ -101,31 +76,27 @@ class Delivery:
     async def _send(self, method: TelegramMethod[T], chat_id: int, resend: bool) -> T:
         backoff = 0.5
         # A chat action ("sending a file...") is no message: the chat's budget is left alone.
-        per_chat = (
-            contextlib.nullcontext()
-            if isinstance(method, SendChatAction)
-            else self._chat_limiter(chat_id)
-        )
+        message = not isinstance(method, SendChatAction)
         for attempt in range(1, self.attempts + 1):
-            async with per_chat, self._global:
-                try:
-                    return await self.bot(method)
-                except TelegramRetryAfter as error:
-                    wait: float = error.retry_after
-                    log.warning("429 on %s, retry after %ss", type(method).__name__, wait)
-                except TelegramForbiddenError as error:
-                    raise RecipientUnreachable(error.message) from error
-                except (TelegramServerError, TelegramNetworkError) as error:
-                    if isinstance(error, TelegramNetworkError) and not resend:
-                        raise DeliveryUncertain(f"{type(method).__name__}: answer lost") from error
-                    wait = backoff
-                    backoff *= 2
-                    log.warning(
-                        "%s on %s (attempt %s)",
-                        type(error).__name__,
-                        type(method).__name__,
-                        attempt,
-                    )
+            await self._rates.acquire(chat_id, message=message)
+            try:
+                return await self.bot(method)
+            except TelegramRetryAfter as error:
+                wait: float = error.retry_after
+                log.warning("429 on %s, retry after %ss", type(method).__name__, wait)
+            except TelegramForbiddenError as error:
+                raise RecipientUnreachable(error.message) from error
+            except (TelegramServerError, TelegramNetworkError) as error:
+                if isinstance(error, TelegramNetworkError) and not resend:
+                    raise DeliveryUncertain(f"{type(method).__name__}: answer lost") from error
+                wait = backoff
+                backoff *= 2
+                log.warning(
+                    "%s on %s (attempt %s)",
+                    type(error).__name__,
+                    type(method).__name__,
+                    attempt,
+                )
             if attempt < self.attempts:
                 await asyncio.sleep(wait)
         raise DeliveryFailed(f"{type(method).__name__} failed after {self.attempts} attempts")

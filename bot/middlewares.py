@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,13 +17,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.methods import SendMessage
 from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
-from aiolimiter import AsyncLimiter
 
 from bot.delivery import Delivery
 from bot.dialogs.answers import Answers, answers_from
 from bot.i18n import Texts
 from bot.locks import DialogLocks
 from bot.logs import pseudonym
+from bot.ratelimit import FloodCounter
 from core.errors import DeliveryFailed, RecipientUnreachable
 
 log = logging.getLogger("bot.updates")
@@ -110,56 +109,26 @@ class HandlerNameMiddleware(BaseMiddleware):
 
 class FloodControl(BaseMiddleware):
     """Outer middleware on updates, before the dialog's lock and the FSM: a person's updates
-    beyond `limit` per `period` seconds (a leaky bucket each, aiolimiter's) are dropped before
-    any work is done for them, and the first one dropped after a calm spell gets one polite
-    warning in the person's Telegram language (a language chosen with /lang lives in the FSM,
-    which a dropped update does not read).
+    beyond their limit (bot/ratelimit.py, FloodCounter) are dropped before any work is done
+    for them, and the first one dropped after a calm spell gets one polite warning in the
+    person's Telegram language (a language chosen with /lang lives in the FSM, which a dropped
+    update does not read).
     """
 
-    def __init__(
-        self,
-        *,
-        limit: int,
-        period: float,
-        texts: Texts,
-        delivery: Delivery,
-        max_users: int = 100_000,
-    ) -> None:
-        self._limit = limit
-        self._period = period
+    def __init__(self, *, counter: FloodCounter, texts: Texts, delivery: Delivery) -> None:
+        self._counter = counter
         self._texts = texts
         self._delivery = delivery
-        self._max_users = max_users
-        self._buckets: OrderedDict[int, AsyncLimiter] = OrderedDict()
-        self._last_dropped: dict[int, float] = {}
-
-    def _bucket(self, user_id: int) -> AsyncLimiter:
-        bucket = self._buckets.get(user_id)
-        if bucket is None:
-            bucket = self._buckets[user_id] = AsyncLimiter(self._limit, self._period)
-            if len(self._buckets) > self._max_users:
-                evicted, _ = self._buckets.popitem(last=False)
-                self._last_dropped.pop(evicted, None)
-        else:
-            self._buckets.move_to_end(user_id)
-        return bucket
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is None:
-            return await handler(event, data)
-        bucket = self._bucket(user.id)
-        if bucket.has_capacity():
-            await bucket.acquire()  # returns at once: there is capacity, and no await between
+        if user is None or await self._counter.admit(user.id):
             return await handler(event, data)
         trace: dict[str, str] | None = data.get(_TRACE)
         if trace is not None:
             trace["handler"] = "flood-control (dropped)"
-        now = time.monotonic()
-        last = self._last_dropped.get(user.id)
-        self._last_dropped[user.id] = now
         chat: Chat | None = data.get("event_chat")
-        if (last is None or now - last > self._period) and chat is not None:
+        if await self._counter.first_drop(user.id) and chat is not None:
             if chat.type == "private":
                 await self._warn(chat.id, user)
         return UNHANDLED

@@ -141,6 +141,17 @@ class Settings(BaseSettings):
     # Offline sandbox and tests only: follow the emulator's movable clock.
     sandbox_clock: bool = False
 
+    # --- scale-out (README: "Scale-out") ---
+    # redis://[:password@]host:6379/0: locks, flood counters, rate limits and the worker's
+    # lease shared by several bot processes; required by the `web` and `worker` roles.
+    redis_url: SecretStr | None = None
+    # The active worker holds its lease this long past its last renewal (renewed every third);
+    # a standby takes over at most this long after the active one died.
+    worker_lease_seconds: float = Field(default=10.0, ge=1, le=600)
+    # How often the outbox is looked at without being woken (a commit that queues rows wakes
+    # it); also how soon a row held back by its chat's rate limit is tried again.
+    outbox_poll_seconds: float = Field(default=0.5, gt=0, le=3600)
+
     @field_validator("bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: object) -> object:
@@ -202,6 +213,18 @@ class Settings(BaseSettings):
             return None
         parse_database_url(str(text))  # never echoes the URL: it may hold a password
         return str(text).strip()
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = (value.get_secret_value() if isinstance(value, SecretStr) else str(value)).strip()
+        parts = urlsplit(text)
+        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+            # The URL may hold a password: never echo it.
+            raise ValueError("expected redis://[:password@]host[:port][/db] or rediss://...")
+        return text
 
     @field_validator("operator_ids", mode="before")
     @classmethod

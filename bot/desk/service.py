@@ -9,7 +9,6 @@ the citizen, never dropped silently.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import time
@@ -39,7 +38,7 @@ from bot.dialogs.answers import answers_from
 from bot.dialogs.control import CitizenDialogs
 from bot.dialogs.restoration import SupportChat
 from bot.i18n import Texts
-from bot.locks import DialogLocks
+from bot.locks import DialogKey, DialogLocks
 from bot.settings import Settings
 from bot.workers import PeriodicTask
 from core.desk import SupportDesk
@@ -69,6 +68,8 @@ CAPTIONED = frozenset({"photo", "video", "document", "audio", "animation", "voic
 READERS_CHECK_SECONDS = 600.0
 # The same warning is repeated at most this often; only a growing count is told at once.
 READERS_WARNING_REPEAT_SECONDS = 6 * 3600.0
+# Topic creation is serialised across the whole desk (no user has id 0).
+_ALL_TOPICS: DialogKey = (0, 0)
 PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
 
 
@@ -91,6 +92,7 @@ class OperatorDesk:
         texts: Texts,
         settings: Settings,
         recent: RecentChats,
+        locks: DialogLocks,
     ) -> None:
         self.bot = bot
         self.delivery = delivery
@@ -105,9 +107,9 @@ class OperatorDesk:
         self.chat_id = settings.support_chat_id
         self.locale = settings.default_locale
         self._admins: tuple[float, frozenset[int]] = (0.0, frozenset())
-        # One topic per citizen: the note sender and a relay must not both create one.
-        self._topic_locks = DialogLocks()
-        self._creating = asyncio.Lock()
+        # One topic per citizen: the note sender and a relay must not both create one. The
+        # locks are the dialogs' (keyed apart by chat 0), shared by every process that has them.
+        self._topic_locks = locks
         self.readers_check = PeriodicTask(
             "support-readers", self.check_readers, interval=READERS_CHECK_SECONDS
         )
@@ -219,7 +221,7 @@ class OperatorDesk:
         assert self.chat_id is not None
         chat_id = self.chat_id
         # One topic made at a time, so a topic found after a lost answer is this one's.
-        async with self._creating:
+        async with self._topic_locks.hold(_ALL_TOPICS):
             for attempt in range(1, attempts + 1):
                 name = await self.topic_name(conversation)
                 card = functools.partial(

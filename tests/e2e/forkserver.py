@@ -7,7 +7,7 @@ what is tested is the unmodified bot. test_smoke.py and test_startup.py still st
 `python -m bot` subprocesses.
 
 Protocol: one JSON request per line on stdin, one JSON answer per line on stdout.
-  {"cmd": "start", "env": {...}, "log": "<path>", "cwd": "<dir>"} -> {"pid": N}
+  {"cmd": "start", "env": {...}, "log": "<path>", "cwd": "<dir>", "args": [...]} -> {"pid": N}
   {"cmd": "poll", "pid": N} -> {"code": <exit code or null while running>}
 """
 
@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,7 +37,7 @@ def _child(request: dict[str, Any]) -> None:
         os.dup2(log, 2)
         os.environ.clear()
         os.environ.update(request["env"])
-        sys.argv = [str(ROOT / "bot" / "__main__.py")]
+        sys.argv = [str(ROOT / "bot" / "__main__.py"), *request.get("args", [])]
         signal.signal(signal.SIGINT, signal.default_int_handler)
         from bot.__main__ import main
 
@@ -97,10 +98,9 @@ class ForkServer:
         answer: dict[str, Any] = json.loads(stdout.readline())
         return answer
 
-    def start(self, env: dict[str, str], log: Path) -> int:
-        return int(
-            self._ask({"cmd": "start", "env": env, "log": str(log), "cwd": str(ROOT)})["pid"]
-        )
+    def start(self, env: dict[str, str], log: Path, args: Sequence[str] = ()) -> int:
+        request = {"cmd": "start", "env": env, "log": str(log), "cwd": str(ROOT), "args": args}
+        return int(self._ask(request)["pid"])
 
     def exit_code(self, pid: int) -> int | None:
         code = self._ask({"cmd": "poll", "pid": pid})["code"]

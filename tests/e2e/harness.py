@@ -10,7 +10,7 @@ import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +45,7 @@ def free_port() -> int:
 # Variables of the caller's environment that would configure the bot under test.
 _BOT_SETTINGS = (
     *("BOT_", "TELEGRAM_", "DATA_", "DATABASE_", "PAPER_", "PAYMENT_", "SUPPORT_", "WEB_"),
-    *("WEBHOOK_", "FLOOD_", "REDIS_"),
+    *("WEBHOOK_", "FLOOD_", "REDIS_", "WORKER_", "OUTBOX_"),
 )
 
 
@@ -80,12 +80,16 @@ class Exit:
         return [line for line in self.output.splitlines() if line.strip()]
 
 
-async def run_until_exit(env: Mapping[str, str], timeout: float = 30.0) -> Exit:
-    """`python -m bot` with `env` (complete, see base_environment), for start-up failures."""
+async def run_until_exit(
+    env: Mapping[str, str], timeout: float = 30.0, args: Sequence[str] = ()
+) -> Exit:
+    """`python -m bot [args]` with `env` (complete, see base_environment), for start-up
+    failures."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *args,
         cwd=ROOT,
         env=dict(env),
         stdout=asyncio.subprocess.PIPE,
@@ -106,7 +110,9 @@ class BotProcess:
     entry point forked from an interpreter that has done the imports already.
 
     `webhook=True` runs it in webhook mode: it listens on 127.0.0.1:`web_port`, and the emulator
-    posts updates there as Telegram would through a TLS proxy at WEBHOOK_ORIGIN."""
+    posts updates there as Telegram would through a TLS proxy at WEBHOOK_ORIGIN. `args` are the
+    command line's (a role: `web`, `worker`); `name` names its log, for several in one
+    data directory."""
 
     def __init__(
         self,
@@ -116,8 +122,11 @@ class BotProcess:
         *,
         forkserver: ForkServer | None = None,
         webhook: bool = False,
+        args: Sequence[str] = (),
+        name: str = "bot",
     ):
         self.emulator = emulator
+        self.args = tuple(args)
         self.data_dir = data_dir
         self.extra_env = dict(env or {})
         self.forkserver = forkserver
@@ -125,7 +134,7 @@ class BotProcess:
         self.web_port = free_port()  # kept across restarts: the emulator's route points here
         self.process: asyncio.subprocess.Process | None = None
         self.pid: int | None = None
-        self.log_path = data_dir / "bot.log"
+        self.log_path = data_dir / f"{name}.log"
 
     @property
     def web_base(self) -> str:
@@ -150,16 +159,18 @@ class BotProcess:
         # (the bot sets it once it listens).
         polls_before = world.polling_generation
         webhook_before = world.webhook
+        log_before = len(self.log())
         if self.webhook:
             self.emulator.webhooks.route(WEBHOOK_ORIGIN, self.web_base)
         if self.forkserver is not None:
-            self.pid = self.forkserver.start(self.environment(), self.log_path)
+            self.pid = self.forkserver.start(self.environment(), self.log_path, self.args)
         else:
             log = self.log_path.open("ab")
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
                 "bot",
+                *self.args,
                 cwd=ROOT,
                 env=self.environment(),
                 stdout=log,
@@ -170,15 +181,20 @@ class BotProcess:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         # Ready once it polls for updates, or has set its webhook, after setting its commands.
-        while not self._ready(polls_before, webhook_before):
+        while not self._ready(polls_before, webhook_before, log_before):
             if self.exit_code() is not None:
                 raise RuntimeError(f"bot exited early:\n{self.log()}")
             if loop.time() > deadline:
                 raise TimeoutError(f"bot did not start polling:\n{self.log()}")
             await asyncio.sleep(0.05)
 
-    def _ready(self, polls_before: int, webhook_before: dict[str, Any] | None) -> bool:
+    def _ready(
+        self, polls_before: int, webhook_before: dict[str, Any] | None, log_before: int
+    ) -> bool:
         world = self.emulator.world
+        if "worker" in self.args:  # no updates: ready once it is active or standing by
+            started = self.log()[log_before:]
+            return "worker: active" in started or "worker: standby" in started
         if not self.webhook:
             return world.polling_generation > polls_before
         # setWebhook stores a new dict each time, even for the same URL.

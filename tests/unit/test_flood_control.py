@@ -13,6 +13,7 @@ from aiogram.types import Chat, Update, User
 from bot.delivery import Delivery
 from bot.i18n import create_texts
 from bot.middlewares import FloodControl
+from bot.ratelimit import LocalFloodCounter
 
 
 class RecordingDelivery:
@@ -27,7 +28,9 @@ class RecordingDelivery:
 def flood_control(limit: int, period: float) -> tuple[FloodControl, RecordingDelivery]:
     delivery = RecordingDelivery()
     control = FloodControl(
-        limit=limit, period=period, texts=create_texts(), delivery=cast(Delivery, delivery)
+        counter=LocalFloodCounter(limit=limit, period=period),
+        texts=create_texts(),
+        delivery=cast(Delivery, delivery),
     )
     return control, delivery
 
