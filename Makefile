@@ -19,6 +19,7 @@ test: $(STAMP)
 	./scripts/install-browser.sh
 	./scripts/install-postgres.sh
 	./scripts/install-redis.sh
+	./scripts/install-compose.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 3

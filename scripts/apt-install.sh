@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # apt-install.sh NAME SKIPPED PACKAGE... : installs Debian packages a test layer needs, as root
 # with apt-get; elsewhere says how, and what stays skipped meanwhile (SKIPPED), and exits 0.
-# Used by install-browser.sh and install-postgres.sh once they found their tools missing.
+# Used by the install-*.sh scripts once they found their tools missing.
 set -euo pipefail
 name=$1 skipped=$2
 shift 2
