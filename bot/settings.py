@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     # Offline sandbox and tests only: follow the emulator's movable clock.
     sandbox_clock: bool = False
 
+    # --- scale-out (README: "Scale-out") ---
+    # redis://[:password@]host:6379/0: the dialogs' state kept in Redis (storage/redis_fsm.py),
+    # shared by several bot processes.
+    redis_url: SecretStr | None = None
+
     @field_validator("bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: object) -> object:
@@ -202,6 +207,18 @@ class Settings(BaseSettings):
             return None
         parse_database_url(str(text))  # never echoes the URL: it may hold a password
         return str(text).strip()
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = (value.get_secret_value() if isinstance(value, SecretStr) else str(value)).strip()
+        parts = urlsplit(text)
+        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+            # The URL may hold a password: never echo it.
+            raise ValueError("expected redis://[:password@]host[:port][/db] or rediss://...")
+        return text
 
     @field_validator("operator_ids", mode="before")
     @classmethod
