@@ -14,7 +14,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import (
     BotCommand,
@@ -58,6 +57,7 @@ from core.reminders import ReminderService
 from core.restoration import RestorationService
 from core.retention import DataRetention, RetentionPeriods
 from storage.engines import Storage, open_storage
+from storage.fsm import SqlFsmStorage
 from storage.health import SqlHealthProbe
 from storage.keys import load_data_keys
 from storage.offices import load_offices
@@ -94,7 +94,7 @@ class Runtime:
     vault: FileVault
     uow_factory: SqlUnitOfWorkFactory
     restoration: RestorationService
-    fsm_storage: BaseStorage
+    fsm_storage: SqlFsmStorage
     retention: DataRetention
     storage: Storage
 
@@ -238,6 +238,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
     )
     reminders = ReminderService(
         uow_factory=runtime.uow_factory,
+        dialogs=runtime.fsm_storage,
         clock=runtime.clock,
         register=runtime.register,
         policy=settings.reminder_policy(),
