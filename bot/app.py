@@ -57,10 +57,10 @@ from core.reminders import ReminderService
 from core.restoration import RestorationService
 from core.retention import DataRetention, RetentionPeriods
 from storage.engines import Storage, open_storage
-from storage.fsm import SqlFsmStorage
 from storage.health import SqlHealthProbe
 from storage.keys import load_data_keys
 from storage.offices import load_offices
+from storage.redis_fsm import DialogStorage, redis_dialog_storage
 from storage.register import load_register
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from storage.vault import DiskFileVault
@@ -94,7 +94,7 @@ class Runtime:
     vault: FileVault
     uow_factory: SqlUnitOfWorkFactory
     restoration: RestorationService
-    fsm_storage: SqlFsmStorage
+    fsm_storage: DialogStorage
     retention: DataRetention
     storage: Storage
 
@@ -122,6 +122,13 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     )
     await vault.encrypt_stale_files()
     uow_factory = storage.uow_factory
+    # --- dialog state: in Redis with REDIS_URL (storage/redis_fsm.py), else in the database ---
+    fsm_storage: DialogStorage = (
+        redis_dialog_storage(settings.redis_url.get_secret_value(), clock=clock)
+        if settings.redis_url is not None
+        else storage.fsm
+    )
+    # --- end of dialog state ---
     restoration = RestorationService(
         uow_factory=uow_factory,
         register=register,
@@ -142,7 +149,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         uow_factory=uow_factory,
         restoration=restoration,
         vault=vault,
-        dialogs=StoredDialogs(storage.fsm),
+        dialogs=StoredDialogs(fsm_storage),
         clock=clock,
         periods=RetentionPeriods(
             draft=timedelta(days=settings.draft_retention_days),
@@ -160,7 +167,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         vault=vault,
         uow_factory=uow_factory,
         restoration=restoration,
-        fsm_storage=storage.fsm,
+        fsm_storage=fsm_storage,
         retention=retention,
         storage=storage,
     )

@@ -30,10 +30,11 @@ from redis.asyncio import Redis
 
 from core.models import DialogSnapshot
 from core.ports import Clock
-from storage.fsm import FsmRecord, is_private_chat, storage_key_id
+from storage.fsm import FsmRecord, SqlFsmStorage, is_private_chat, storage_key_id
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BATCH = 1_000  # keys per MGET: a large scan never blocks the server for long
+REDIS_TIMEOUT_SECONDS = 5.0
 
 # KEYS: the value to change, the other value of the record, the index, the person's set.
 # ARGV: the new value ("" with ARGV[2] = "0": delete it), "1" to set, the key id, the score.
@@ -268,6 +269,19 @@ class RedisDialogStorage(RedisStorage):
                 )
             )
         return records
+
+
+# What the composition root hands aiogram, retention and reminders.
+DialogStorage = SqlFsmStorage | RedisDialogStorage
+
+
+def redis_dialog_storage(url: str, *, clock: Clock | None = None) -> RedisDialogStorage:
+    """The dialogs in Redis at REDIS_URL, on a client of their own (closed with the storage).
+    Bounded waits: a Redis that stops answering fails an update instead of hanging it."""
+    client = Redis.from_url(
+        url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
+    )
+    return RedisDialogStorage(client, clock=clock, close_client=True)
 
 
 def _text(value: bytes | str) -> str:
