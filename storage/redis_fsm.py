@@ -232,6 +232,29 @@ class RedisDialogStorage(RedisStorage):
             if state is not None
         ]
 
+    # --- moving a deployment's dialogs here (storage/migrate_to_postgres.py --redis) ----------
+
+    async def holds_dialogs(self) -> bool:
+        return bool(await self.redis.exists(self._index))
+
+    async def restore(
+        self, records: Sequence[tuple[StorageKey, str | None, dict[str, Any], datetime]]
+    ) -> None:
+        """Write records (key, state, data, when last written) as they were, in one
+        transaction: each with its index entries, an empty one not at all."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key, state, data, updated_at in records:
+                if state is None and not data:
+                    continue
+                key_id = storage_key_id(key)
+                if state is not None:
+                    pipe.set(self.keys.of_id(key_id, "state"), state)
+                if data:
+                    pipe.set(self.keys.of_id(key_id, "data"), self.json_dumps(data))
+                pipe.zadd(self._index, {key_id: to_score(updated_at)})
+                pipe.sadd(self._user_set(key.user_id), key_id)
+            await pipe.execute()
+
     # --- reading ------------------------------------------------------------------------------
 
     async def _indexed(self, upper: str) -> list[tuple[str, float]]:
