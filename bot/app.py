@@ -16,7 +16,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import (
@@ -78,6 +78,7 @@ from storage.engines import Storage, open_storage
 from storage.health import SqlHealthProbe
 from storage.keys import load_data_keys
 from storage.offices import load_offices
+from storage.redis_fsm import DialogStorage, RedisDialogStorage
 from storage.register import load_register
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from storage.vault import DiskFileVault
@@ -166,7 +167,7 @@ class Runtime:
     vault: FileVault
     uow_factory: SqlUnitOfWorkFactory
     restoration: RestorationService
-    fsm_storage: BaseStorage
+    fsm_storage: DialogStorage
     retention: DataRetention
     storage: Storage
     shared: Shared | None = None
@@ -191,21 +192,19 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     redis_url = settings.redis_url
     shared = await open_shared(redis_url.get_secret_value()) if redis_url is not None else None
     storage = await open_storage(
-        settings.database,
-        retry_seconds=settings.startup_retry_seconds,
-        clock=clock,
-        # Another process may write a dialog: a cache of them would go stale.
-        several_processes=shared is not None,
+        settings.database, retry_seconds=settings.startup_retry_seconds, clock=clock
     )
     data_key = settings.data_key.get_secret_value() if settings.data_key else None
     vault = DiskFileVault(
         settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)
     )
-    shared = (
-        await open_shared(settings.redis_url.get_secret_value()) if settings.redis_url else None
-    )
     await vault.encrypt_stale_files()
     uow_factory = storage.uow_factory
+    # Dialog state: in Redis with REDIS_URL, where every process reads it (storage/redis_fsm.py);
+    # else in the database, cached by the one process.
+    fsm_storage: DialogStorage = (
+        storage.fsm if shared is None else RedisDialogStorage(shared.redis, clock=clock)
+    )
     restoration = RestorationService(
         uow_factory=uow_factory,
         register=register,
@@ -226,7 +225,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         uow_factory=uow_factory,
         restoration=restoration,
         vault=vault,
-        dialogs=StoredDialogs(storage.fsm),
+        dialogs=StoredDialogs(fsm_storage),
         clock=clock,
         periods=RetentionPeriods(
             draft=timedelta(days=settings.draft_retention_days),
@@ -244,7 +243,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         vault=vault,
         uow_factory=uow_factory,
         restoration=restoration,
-        fsm_storage=storage.fsm,
+        fsm_storage=fsm_storage,
         retention=retention,
         storage=storage,
         shared=shared,
@@ -348,6 +347,7 @@ def build_services(runtime: Runtime, bot: Bot, role: Role = Role.ALL) -> Service
     )
     reminders = ReminderService(
         uow_factory=runtime.uow_factory,
+        dialogs=runtime.fsm_storage,
         clock=runtime.clock,
         register=runtime.register,
         policy=settings.reminder_policy(),

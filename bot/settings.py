@@ -142,8 +142,9 @@ class Settings(BaseSettings):
     sandbox_clock: bool = False
 
     # --- scale-out (README: "Scale-out") ---
-    # redis://[:password@]host:6379/0: locks, flood counters, rate limits and the worker's
-    # lease shared by several bot processes; required by the `web` and `worker` roles.
+    # redis://[:password@]host:6379/0: the dialogs' state (storage/redis_fsm.py), locks, flood
+    # counters, rate limits and the worker's lease shared by several bot processes; required by
+    # the `web` and `worker` roles.
     redis_url: SecretStr | None = None
     # The active worker holds its lease this long past its last renewal (renewed every third);
     # a standby takes over at most this long after the active one died.

@@ -239,15 +239,20 @@ class Outbox(Protocol):
         ...
 
 
-class ReminderStore(Protocol):
-    """What reminders and the digest are computed from, and what records them as sent."""
+class DialogSnapshots(Protocol):
+    """The citizens' dialogs as reminders see them. Implemented by the bot's dialog storage
+    (the database, or Redis with REDIS_URL), so it is read outside any unit of work."""
 
     async def dialogs(
         self, *, idle_since: datetime | None = None, user_id: int | None = None
     ) -> Sequence[DialogSnapshot]:
         """Dialog states of private chats that last moved at or before idle_since (any time
-        when None), of one citizen when user_id is given."""
+        when None), of one citizen when user_id is given; the longest idle first."""
         ...
+
+
+class ReminderStore(Protocol):
+    """What reminders and the digest are computed from, and what records them as sent."""
 
     async def applications_in(
         self, status: ApplicationStatus, *, user_id: int | None = None

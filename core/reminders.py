@@ -29,7 +29,7 @@ from core.models import (
     NotificationKind,
     SentReminder,
 )
-from core.ports import Clock, RegisterLookup, UnitOfWork, UnitOfWorkFactory
+from core.ports import Clock, DialogSnapshots, RegisterLookup, UnitOfWork, UnitOfWorkFactory
 from core.support import Conversation
 from core.time_zones import CitizenZone, citizen_zone
 
@@ -173,6 +173,7 @@ class ReminderService:
         self,
         *,
         uow_factory: UnitOfWorkFactory,
+        dialogs: DialogSnapshots,
         clock: Clock,
         register: RegisterLookup,
         policy: ReminderPolicy,
@@ -181,6 +182,7 @@ class ReminderService:
         desk_chat_id: int | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._dialogs = dialogs
         self._clock = clock
         self._register = register
         self._policy = policy
@@ -198,9 +200,12 @@ class ReminderService:
         """Queue every reminder (and the morning digest) that is due now; returns how many."""
         now = self._clock.now()
         queued = 0
+        shortest = min(self._policy.dialog_after, self._policy.action_after)
+        # Before the unit of work: the dialog storage may be the same database (SQLite has one
+        # writing connection, which the unit of work holds until it commits).
+        idle = await self._dialogs.dialogs(idle_since=now - shortest)
         async with self._uow_factory() as uow:
-            shortest = min(self._policy.dialog_after, self._policy.action_after)
-            for snapshot in await uow.reminders.dialogs(idle_since=now - shortest):
+            for snapshot in idle:
                 queued += await self._dialog_reminder(uow, snapshot, now)
             for application in await uow.reminders.applications_in(
                 ApplicationStatus.READY_FOR_PICKUP
@@ -317,6 +322,7 @@ class ReminderService:
     async def of_citizen(self, user_id: int) -> CitizenReminders:
         """What /reminders shows: whether they are on and what is scheduled, by when."""
         now = self._clock.now()
+        dialogs = await self._dialogs.dialogs(user_id=user_id)  # before the unit of work, as tick
         async with self._uow_factory() as uow:
             citizen = await uow.citizens.get(user_id)
             shown = self.citizen_zone_of(citizen)
@@ -324,7 +330,7 @@ class ReminderService:
             if citizen is None or citizen.consent_at is None:
                 return CitizenReminders(False, False, shown, [])
             upcoming: list[Upcoming] = []
-            for snapshot in await uow.reminders.dialogs(user_id=user_id):
+            for snapshot in dialogs:
                 wait = self._waits(snapshot.state, snapshot.data)
                 if wait is not None and await self._still_waits(uow, wait):
                     record = await self._record(uow, user_id, wait.topic, wait.subject)

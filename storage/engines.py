@@ -80,18 +80,11 @@ class Storage:
 
 
 async def open_storage(
-    url: DatabaseUrl,
-    *,
-    retry_seconds: float = 0.0,
-    clock: Clock | None = None,
-    several_processes: bool = False,
+    url: DatabaseUrl, *, retry_seconds: float = 0.0, clock: Clock | None = None
 ) -> Storage:
-    """`several_processes`: other bot processes share this database (even a SQLite file), so
-    nothing read from it may be cached."""
     database = await open_database(url, retry_seconds=retry_seconds)
-    cache = {"cache_size": 0} if several_processes else {}
     return Storage(
         database=database,
         uow_factory=SqlUnitOfWorkFactory(database),
-        fsm=SqlFsmStorage(database, clock=clock, **cache),
+        fsm=SqlFsmStorage(database, clock=clock),
     )

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
+from core.models import DialogSnapshot
 from core.ports import Clock
 from storage.sql import SqlDatabase, from_db_time
 
@@ -65,6 +66,51 @@ class FsmRecord:
     chat_id: int
     data: dict[str, Any]
     updated_at: datetime
+
+
+class DialogRecords(Protocol):
+    """What retention (bot/dialogs/drafts.py) and reminders (core.ports.DialogSnapshots) read
+    from a dialog storage besides aiogram's calls: SqlFsmStorage, RedisDialogStorage
+    (storage/redis_fsm.py). Each write stamps its record with the injected clock's time."""
+
+    async def records_of_user(self, user_id: int) -> list[FsmRecord]: ...
+
+    async def idle_records(self, written_before: datetime) -> list[FsmRecord]:
+        """Records last written before then."""
+        ...
+
+    async def delete_if_unchanged(self, key: str, updated_at: datetime) -> bool:
+        """Delete a record unless it was written after `updated_at` (when it was read)."""
+        ...
+
+    async def data_values(self, field: str) -> set[str]:
+        """Every distinct non-empty text value of one top-level field of the data."""
+        ...
+
+    async def delete_for_user(self, user_id: int) -> int:
+        """Forget every dialog of a person; returns how many records were removed."""
+        ...
+
+    async def dialogs(
+        self, *, idle_since: datetime | None = None, user_id: int | None = None
+    ) -> Sequence[DialogSnapshot]:
+        """core.ports.DialogSnapshots: records of private chats (chat id = user id, no topic,
+        no business connection) with a state, written at or before idle_since; oldest first."""
+        ...
+
+
+def is_private_chat(key_id: str) -> bool:
+    """Whether a record is a citizen's own chat with the bot (what reminders are about)."""
+    _, chat_id, user_id, thread_id, business_connection_id, _ = json.loads(key_id)
+    return chat_id == user_id and thread_id is None and business_connection_id is None
+
+
+_PRIVATE_CHAT = ("chat_id = user_id", "thread_id IS NULL", "business_connection_id IS NULL")
+
+
+def _dict(data_text: str | bytes) -> dict[str, Any]:
+    data = json.loads(data_text)
+    return data if isinstance(data, dict) else {}
 
 
 # A record with neither state nor data is the same as no record; dropping it keeps the table small.
@@ -154,8 +200,7 @@ class SqlFsmStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         _, data_text = await self._record(storage_key_id(key))
-        data = json.loads(data_text)
-        return data if isinstance(data, dict) else {}
+        return _dict(data_text)
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
         """Merge and write. The cache takes the merged data before any await, so concurrent
@@ -203,25 +248,51 @@ class SqlFsmStorage(BaseStorage):
             )
         return {str(row[0]) for row in rows if row[0]}
 
+    # --- for reminders (core.ports.DialogSnapshots) ------------------------------------------
+
+    async def dialogs(
+        self, *, idle_since: datetime | None = None, user_id: int | None = None
+    ) -> list[DialogSnapshot]:
+        where = ["state IS NOT NULL", "updated_at IS NOT NULL", *_PRIVATE_CHAT]
+        params: list[object] = []
+        if idle_since is not None:
+            where.append("updated_at <= ?")
+            params.append(idle_since)
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
+        async with self._db.connect() as session:
+            rows = await session.fetch_all(
+                "SELECT user_id, state, data, updated_at FROM fsm_state"
+                f" WHERE {' AND '.join(where)} ORDER BY updated_at",
+                params,
+            )
+        return [
+            DialogSnapshot(
+                user_id=row_user_id,
+                state=state,
+                data=_dict(data_text),
+                updated_at=from_db_time(updated_at),
+            )
+            for row_user_id, state, data_text, updated_at in rows
+        ]
+
     async def _records(self, where: str, params: tuple[object, ...]) -> list[FsmRecord]:
         async with self._db.connect() as session:
             rows = await session.fetch_all(
                 f"SELECT key, user_id, chat_id, data, updated_at FROM fsm_state WHERE {where}",
                 params,
             )
-        records = []
-        for key, user_id, chat_id, data_text, updated_at in rows:
-            data = json.loads(data_text)
-            records.append(
-                FsmRecord(
-                    key=key,
-                    user_id=user_id,
-                    chat_id=chat_id,
-                    data=data if isinstance(data, dict) else {},
-                    updated_at=from_db_time(updated_at),
-                )
+        return [
+            FsmRecord(
+                key=key,
+                user_id=user_id,
+                chat_id=chat_id,
+                data=_dict(data_text),
+                updated_at=from_db_time(updated_at),
             )
-        return records
+            for key, user_id, chat_id, data_text, updated_at in rows
+        ]
 
     def _now(self) -> datetime:
         return self._clock.now() if self._clock is not None else datetime.now(UTC)

@@ -10,56 +10,123 @@ each id sequence continues after the highest id SQLite ever gave (a deleted row'
 reused). The target must be empty; nothing is written unless every table is copied whole.
 Passport scans stay in DATA_DIR/files: the bot's processes need that directory (or a copy of it)
 and the same DATA_KEY.
+
+With `--redis redis://...` (a deployment that will set REDIS_URL) the dialogs go into Redis
+instead of fsm_state (storage/redis_fsm.py), each keeping when it was last written, so reminders
+and retention count from the same moment. That Redis must hold no dialogs; if the copy fails, the
+dialogs written there are removed again and nothing is committed to PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from graphlib import TopologicalSorter
 from typing import Any
+
+from aiogram.fsm.storage.base import StorageKey
+from redis.exceptions import RedisError
 
 from storage.database import Database
 from storage.engines import DatabaseUrl, parse_database_url
 from storage.postgres import DatabaseUnavailable, PostgresDatabase, PostgresSession, redacted
+from storage.redis_fsm import RedisDialogStorage, redis_dialog_storage
 from storage.sql import MigrationError, Session, from_db_time
 
 BATCH = 5_000
 _BOOKKEEPING = "schema_migrations"
+_DIALOGS = "fsm_state"
 
 
 class CopyRefused(Exception):
     """The copy cannot start (a missing source, a target holding records...)."""
 
 
-async def copy_database(source: DatabaseUrl, target: DatabaseUrl) -> dict[str, int]:
-    """Copy every table; returns the rows copied per table."""
+async def copy_database(
+    source: DatabaseUrl, target: DatabaseUrl, *, redis_url: str | None = None
+) -> dict[str, int]:
+    """Copy every table (fsm_state into Redis at redis_url when given); returns the rows copied
+    per table."""
     if source.sqlite_path is None or target.sqlite_path is not None:
         raise CopyRefused("copies from sqlite:///... to postgresql://...")
     if not source.sqlite_path.is_file():
         raise CopyRefused(f"no SQLite database at {source.sqlite_path}")
     sqlite = await Database.open(source.sqlite_path)
+    dialogs = redis_dialog_storage(redis_url) if redis_url is not None else None
+    restored = False  # dialogs are in Redis: undone if PostgreSQL's commit fails after all
     try:
+        if dialogs is not None and await dialogs.holds_dialogs():
+            raise CopyRefused("REDIS_URL already holds dialogs; use an empty Redis database")
         postgres = await PostgresDatabase.open(target.url)
         try:
             async with postgres.transaction() as session:
                 assert isinstance(session, PostgresSession)
-                return await _copy(sqlite, session)
+                copied = await _copy(sqlite, session, skip={_DIALOGS} if dialogs else set())
+                if dialogs is not None:
+                    # Last, inside the transaction: one MULTI/EXEC, all of it or nothing.
+                    copied[_DIALOGS] = await _copy_dialogs(sqlite, dialogs)
+                    restored = True
+            return copied
+        except BaseException:
+            if dialogs is not None and restored:
+                await _remove_dialogs(sqlite, dialogs)
+            raise
         finally:
             await postgres.close()
     finally:
+        if dialogs is not None:
+            await dialogs.close()
         await sqlite.close()
 
 
-async def _copy(sqlite: Database, target: PostgresSession) -> dict[str, int]:
+async def _dialog_rows(sqlite: Database) -> list[tuple[StorageKey, str | None, str, Any]]:
+    async with sqlite.connect() as session:
+        rows = await session.fetch_all(
+            "SELECT bot_id, chat_id, user_id, thread_id, business_connection_id, destiny, state,"
+            " data, updated_at FROM fsm_state"
+        )
+    found = []
+    for bot_id, chat_id, user_id, thread_id, connection_id, destiny, state, data, at in rows:
+        key = StorageKey(
+            bot_id=bot_id,
+            chat_id=chat_id,
+            user_id=user_id,
+            thread_id=thread_id,
+            business_connection_id=connection_id,
+            destiny=destiny,
+        )
+        found.append((key, state, data, at))
+    return found
+
+
+async def _copy_dialogs(sqlite: Database, dialogs: RedisDialogStorage) -> int:
+    # A record from before writes were stamped counts as new, as it does in fsm_state.
+    now = datetime.now(UTC)
+    records = [
+        (key, state, json.loads(data), from_db_time(at) if at is not None else now)
+        for key, state, data, at in await _dialog_rows(sqlite)
+    ]
+    await dialogs.restore(records)
+    return len(records)
+
+
+async def _remove_dialogs(sqlite: Database, dialogs: RedisDialogStorage) -> None:
+    """Undo _copy_dialogs: Redis held no dialogs before, so its people's are all copied ones."""
+    for user_id in {key.user_id for key, *_ in await _dialog_rows(sqlite)}:
+        await dialogs.delete_for_user(user_id)
+
+
+async def _copy(sqlite: Database, target: PostgresSession, *, skip: set[str]) -> dict[str, int]:
     tables = await _tables_parents_first(target)
     for table in tables:
         if await target.fetch_value(f"SELECT EXISTS (SELECT 1 FROM {table})"):
             raise CopyRefused(f"the target already holds records ({table}); use an empty database")
     copied: dict[str, int] = {}
-    for table in tables:
+    for table in (table for table in tables if table not in skip):
         columns = await _column_types(target, table)
         convert = [_CONVERSIONS.get(data_type, _same) for data_type in columns.values()]
         names = list(columns)
@@ -158,15 +225,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--to", dest="target", required=True, help="postgresql://user:password@host:5432/dbname"
     )
+    parser.add_argument(
+        "--redis",
+        dest="redis_url",
+        help="redis://[:password@]host:6379/0: the dialogs go there (a deployment with REDIS_URL)",
+    )
     args = parser.parse_args(argv)
     try:
         source, target = parse_database_url(args.source), parse_database_url(args.target)
-        copied = asyncio.run(copy_database(source, target))
+        copied = asyncio.run(copy_database(source, target, redis_url=args.redis_url))
     except (ValueError, CopyRefused, DatabaseUnavailable, MigrationError) as error:
         print(f"migrate_to_postgres: {error}", file=sys.stderr)
         return 2
+    except (RedisError, OSError) as error:  # never the URL: it may hold a password
+        print(
+            f"migrate_to_postgres: Redis: {type(error).__name__}; nothing copied", file=sys.stderr
+        )
+        return 2
     for table, count in copied.items():
-        print(f"{table}: {count} rows")
+        where = " into Redis" if table == _DIALOGS and args.redis_url else ""
+        print(f"{table}: {count} rows{where}")
     print(f"copied {sum(copied.values())} rows into {redacted(target.url)}")
     return 0
 

@@ -18,7 +18,6 @@ from core.models import (
     DestroyedData,
     Destruction,
     DestructionReason,
-    DialogSnapshot,
     LossReason,
     Notification,
     NotificationKind,
@@ -538,43 +537,10 @@ class SqlOutbox:
 
 
 class SqlReminderStore:
-    """What reminders are computed from. Dialogs are read from the FSM table: a private chat's
-    record (chat id = user id, no topic) with a state, stamped when it last moved."""
+    """What reminders are computed from (their dialogs come from the dialog storage)."""
 
     def __init__(self, db: Session) -> None:
         self._db = db
-
-    async def dialogs(
-        self, *, idle_since: datetime | None = None, user_id: int | None = None
-    ) -> Sequence[DialogSnapshot]:
-        where = [
-            "state IS NOT NULL",
-            "updated_at IS NOT NULL",
-            "chat_id = user_id",
-            "thread_id IS NULL",
-            "business_connection_id IS NULL",
-        ]
-        params: list[object] = []
-        if idle_since is not None:
-            where.append("updated_at <= ?")
-            params.append(idle_since)
-        if user_id is not None:
-            where.append("user_id = ?")
-            params.append(user_id)
-        rows = await self._db.fetch_all(
-            "SELECT user_id, state, data, updated_at FROM fsm_state"
-            f" WHERE {' AND '.join(where)} ORDER BY updated_at",
-            params,
-        )
-        return [
-            DialogSnapshot(
-                user_id=row["user_id"],
-                state=row["state"],
-                data=_payload(row["data"]),
-                updated_at=from_db_time(row["updated_at"]),
-            )
-            for row in rows
-        ]
 
     async def _applications(self, where: str, params: Sequence[object]) -> list[Application]:
         rows = await self._db.fetch_all(

@@ -201,13 +201,36 @@ class _Tables:
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
     conversations: dict[int, Conversation] = field(default_factory=dict)
     relayed: dict[tuple[int, int], RelayedMessage] = field(default_factory=dict)
-    # The FSM table as reminders read it: one dialog per private chat.
-    dialogs: dict[int, DialogSnapshot] = field(default_factory=dict)
     reminders_sent: dict[tuple[int, str, str], SentReminder] = field(default_factory=dict)
     digests: dict[date, datetime] = field(default_factory=dict)
     reminder_tick: datetime | None = None
     emails: dict[int, PendingEmail] = field(default_factory=dict)
     destructions: list[Destruction] = field(default_factory=list)
+
+
+class FakeDialogSnapshots:
+    """The dialog storage as reminders read it (core.ports.DialogSnapshots): one dialog per
+    private chat, written by the bot, not by core."""
+
+    def __init__(self) -> None:
+        self._dialogs: dict[int, DialogSnapshot] = {}
+
+    def set_dialog(self, snapshot: DialogSnapshot) -> None:
+        self._dialogs[snapshot.user_id] = copy.deepcopy(snapshot)
+
+    def clear_dialog(self, user_id: int) -> None:
+        self._dialogs.pop(user_id, None)
+
+    async def dialogs(
+        self, *, idle_since: datetime | None = None, user_id: int | None = None
+    ) -> Sequence[DialogSnapshot]:
+        found = [
+            d
+            for d in self._dialogs.values()
+            if (idle_since is None or d.updated_at <= idle_since)
+            and (user_id is None or d.user_id == user_id)
+        ]
+        return [copy.deepcopy(d) for d in sorted(found, key=lambda d: d.updated_at)]
 
 
 class FakeUnitOfWorkFactory:
@@ -263,13 +286,6 @@ class FakeUnitOfWorkFactory:
 
     def citizens(self) -> list[Citizen]:
         return [copy.deepcopy(c) for _, c in sorted(self.committed.citizens.items())]
-
-    def set_dialog(self, snapshot: DialogSnapshot) -> None:
-        """What the FSM storage would hold for a private chat (the bot writes it, not core)."""
-        self.committed.dialogs[snapshot.user_id] = copy.deepcopy(snapshot)
-
-    def clear_dialog(self, user_id: int) -> None:
-        self.committed.dialogs.pop(user_id, None)
 
     def destructions(self) -> list[Destruction]:
         return list(self.committed.destructions)
@@ -674,18 +690,6 @@ class FakeConversations:
 class FakeReminderStore:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
-
-    async def dialogs(
-        self, *, idle_since: datetime | None = None, user_id: int | None = None
-    ) -> Sequence[DialogSnapshot]:
-        tables = self._uow.check("reminders.dialogs")
-        found = [
-            d
-            for d in tables.dialogs.values()
-            if (idle_since is None or d.updated_at <= idle_since)
-            and (user_id is None or d.user_id == user_id)
-        ]
-        return [copy.deepcopy(d) for d in sorted(found, key=lambda d: d.updated_at)]
 
     async def applications_in(
         self, status: ApplicationStatus, *, user_id: int | None = None

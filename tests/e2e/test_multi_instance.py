@@ -21,13 +21,16 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiogram.fsm.storage.base import StorageKey
+from redis.asyncio import Redis
 
 from bot.i18n import Texts
 from sandbox.client import SandboxClient, SandboxError, SandboxTimeoutError, message_text
 from sandbox.emulator import Emulator
+from storage.redis_fsm import DialogKeyBuilder
 from tests.e2e.clock import CLOCK_ENV, advance, bot_now
 from tests.e2e.forkserver import ForkServer
-from tests.e2e.harness import WEBHOOK_ORIGIN, BotProcess
+from tests.e2e.harness import TOKEN, WEBHOOK_ORIGIN, BotProcess
 from tests.e2e.journey import IVANOV, Citizen, new_citizen
 from tests.redis_server import redis_server, redis_url  # noqa: F401 - the fixtures
 
@@ -38,12 +41,14 @@ AT_ONCE = 60  # citizens acting at the same moment (the rest wait for a free han
 LEASE_SECONDS = 2.0
 STATUSES = ["submitted", "processing", "approved", "ready"]
 UPDATE_LINE = re.compile(r"\bupdate=(\d+) ")
+BOT_ID = int(TOKEN.split(":")[0])
 
 
 @dataclass
 class Cluster:
     emulator: Emulator
     database: asyncpg.Pool  # queried by many citizens at once
+    redis: Redis  # where the dialogs are
     webs: list[BotProcess] = field(default_factory=list)
     workers: list[BotProcess] = field(default_factory=list)
 
@@ -52,6 +57,12 @@ class Cluster:
 
     async def rows(self, sql: str, *params: Any) -> list[asyncpg.Record]:
         return list(await self.database.fetch(sql, *params))
+
+    async def step(self, user_id: int) -> str:
+        """The step a citizen's dialog is at ("" before /start)."""
+        key = StorageKey(bot_id=BOT_ID, chat_id=user_id, user_id=user_id)
+        state = await self.redis.get(DialogKeyBuilder().build(key, "state"))
+        return (state or b"").decode().split(":")[-1]
 
     def route(self) -> None:
         """The load balancer: each post to the next live web worker's address in turn."""
@@ -83,6 +94,7 @@ async def cluster(
 ) -> AsyncIterator[Start]:
     processes: list[BotProcess] = []
     database = await asyncpg.create_pool(postgres_url, min_size=1, max_size=4)
+    redis = Redis.from_url(redis_url)
     env = {
         "DATABASE_URL": postgres_url,
         "REDIS_URL": redis_url,
@@ -104,7 +116,7 @@ async def cluster(
         return bot
 
     async def start() -> Cluster:
-        result = Cluster(emulator, database)
+        result = Cluster(emulator, database, redis)
         for n in (1, 2):
             worker = process("worker", f"worker{n}")
             await worker.start()
@@ -124,6 +136,7 @@ async def cluster(
             assert "Traceback" not in bot.log(), bot.log()
     finally:
         await database.close()
+        await redis.aclose()
 
 
 # --- citizens ------------------------------------------------------------------------------
@@ -153,10 +166,7 @@ class Steady:
         return self.c.user.user_id
 
     async def state(self) -> str:
-        state = await self.cluster.value(
-            "SELECT state FROM fsm_state WHERE chat_id = $1 AND user_id = $2", self.uid, self.uid
-        )
-        return str(state or "").split(":")[-1]
+        return await self.cluster.step(self.uid)
 
     async def submitted(self) -> bool:
         count = await self.cluster.value(
@@ -325,6 +335,9 @@ async def test_200_journeys_on_three_web_workers_and_two_workers_happen_exactly_
     await each_application_once(running, [c.user.user_id for c in finished])
     # Every push and PDF arrived, and none twice.
     assert await pushes_received(running, finished) == (0, [])
+    # The dialogs are in Redis, none in the database; the parked ones wait at the contact step.
+    assert await running.value("SELECT count(*) FROM fsm_state") == 0
+    assert [await running.step(c.user.user_id) for c in parked] == ["contact"] * PARKED
     # Exactly one worker ran the loops; the other stood by all along.
     assert sum("worker: active" in w.log() for w in running.workers) == 1
 
@@ -349,13 +362,13 @@ async def test_killing_the_active_worker_and_a_web_worker_loses_no_journey(
     ]
     kills: list[str] = []
 
-    async def fsm_rows_at_least(count: int) -> bool:
-        return bool(await running.value("SELECT count(*) FROM fsm_state") >= count)
+    async def consented_at_least(count: int) -> bool:
+        return bool(await running.value("SELECT count(*) FROM citizens") >= count)
 
     async def chaos() -> None:
         async with asyncio.timeout(60):
             # A web worker, while citizens are mid-dialog.
-            await until(lambda: fsm_rows_at_least(12))
+            await until(lambda: consented_at_least(12))
             await asyncio.sleep(random.uniform(0, 0.3))
             victim = running.webs[1]
             await victim.kill()

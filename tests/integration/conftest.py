@@ -5,15 +5,21 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
-from core.ports import UnitOfWorkFactory
+from core.ports import Clock, UnitOfWorkFactory
 from storage.database import Database
 from storage.engines import open_database, parse_database_url, sqlite_url
+from storage.fsm import SqlFsmStorage
+from storage.redis_fsm import RedisDialogStorage
 from storage.sql import SqlDatabase
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.fakes import FakeUnitOfWorkFactory
+from tests.redis_server import redis_server, redis_url  # noqa: F401 - fixtures
 
 ENGINES = ["sqlite", "postgresql"]
+# Where dialog state may live: either engine's fsm_state, or Redis (REDIS_URL).
+DIALOG_STORES = [*ENGINES, "redis"]
 
 
 @pytest.fixture
@@ -63,3 +69,20 @@ async def uow_factory(backend_url: str | None) -> AsyncIterator[UnitOfWorkFactor
     database = await open_database(parse_database_url(backend_url))
     yield SqlUnitOfWorkFactory(database)
     await database.close()
+
+
+def empty_dialog_store_url(store: str, request: pytest.FixtureRequest) -> str:
+    """An empty database (DIALOG_STORES' engines) or a Redis server of the test's own."""
+    if store == "redis":
+        return str(request.getfixturevalue("redis_url"))
+    return empty_database_url(store, request)
+
+
+async def open_dialog_storage(
+    url: str, *, clock: Clock | None = None
+) -> SqlFsmStorage | RedisDialogStorage:
+    """A dialog storage owning its database or Redis client: close() closes it."""
+    if url.startswith("redis://"):
+        return RedisDialogStorage(Redis.from_url(url), clock=clock, close_client=True)
+    database = await open_database(parse_database_url(url))
+    return SqlFsmStorage(database, clock=clock, close_database=True)

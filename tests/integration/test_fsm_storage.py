@@ -1,5 +1,5 @@
-"""One contract suite over aiogram's MemoryStorage and SqlFsmStorage on SQLite and on PostgreSQL:
-they must agree."""
+"""One contract suite over aiogram's MemoryStorage, SqlFsmStorage on SQLite and on PostgreSQL, and
+RedisDialogStorage: they must agree."""
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -10,11 +10,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
+from redis.asyncio import Redis
 
 from storage.engines import open_database, parse_database_url
 from storage.fsm import SqlFsmStorage, storage_key_id
+from storage.redis_fsm import RedisDialogStorage
 from storage.sql import SqlDatabase
-from tests.integration.conftest import ENGINES, empty_database_url
+from tests.integration.conftest import DIALOG_STORES, empty_dialog_store_url, open_dialog_storage
 
 
 class Restore(StatesGroup):
@@ -25,9 +27,9 @@ class Restore(StatesGroup):
 KEY = StorageKey(bot_id=1, chat_id=-100500, user_id=42)
 
 
-@pytest.fixture(params=["memory", *ENGINES])
+@pytest.fixture(params=["memory", *DIALOG_STORES])
 def backend_url(request: pytest.FixtureRequest) -> str | None:
-    return None if request.param == "memory" else empty_database_url(request.param, request)
+    return None if request.param == "memory" else empty_dialog_store_url(request.param, request)
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ async def storage(backend_url: str | None) -> AsyncIterator[BaseStorage]:
         yield memory
         await memory.close()
         return
-    fsm = SqlFsmStorage(await open_database(parse_database_url(backend_url)), close_database=True)
+    fsm = await open_dialog_storage(backend_url)
     yield fsm
     await fsm.close()
 
@@ -198,11 +200,16 @@ async def test_close_leaves_a_shared_database_open(database: SqlDatabase) -> Non
     assert await database.schema_version() > 0
 
 
-async def test_processes_sharing_postgresql_see_each_others_dialogs(postgres_url: str) -> None:
+@pytest.fixture(params=["postgresql", "redis"])
+def shared_url(request: pytest.FixtureRequest) -> str:
+    """A dialog store several bot processes may share."""
+    return empty_dialog_store_url(request.param, request)
+
+
+async def test_processes_sharing_a_store_see_each_others_dialogs(shared_url: str) -> None:
     """Nothing is cached across processes: SQLite's cache would serve a stale dialog here."""
-    url = parse_database_url(postgres_url)
-    first = SqlFsmStorage(await open_database(url), close_database=True)
-    second = SqlFsmStorage(await open_database(url), close_database=True)
+    first = await open_dialog_storage(shared_url)
+    second = await open_dialog_storage(shared_url)
     try:
         assert await second.get_state(KEY) is None
         await first.set_state(KEY, Restore.passport)
@@ -226,3 +233,28 @@ async def test_delete_for_user_forgets_every_dialog_of_that_person(
     assert await fsm.delete_for_user(42) == 2
     assert await fsm.get_data(KEY) == {}
     assert await fsm.get_state(replace(KEY, user_id=7)) == "Restore:passport"
+
+
+async def test_dialogs_in_redis_survive_a_new_client(redis_url: str) -> None:
+    forum_key = replace(KEY, thread_id=12, destiny="desk")
+    fsm = await open_dialog_storage(redis_url)
+    await fsm.set_state(forum_key, Restore.delivery)
+    await fsm.set_data(forum_key, {"reason": "stolen", "answers": [1, 2]})
+    await fsm.close()
+
+    fsm = await open_dialog_storage(redis_url)
+    try:
+        assert await fsm.get_state(forum_key) == "Restore:delivery"
+        assert await fsm.get_data(forum_key) == {"reason": "stolen", "answers": [1, 2]}
+        assert await fsm.get_state(replace(forum_key, thread_id=None)) is None
+    finally:
+        await fsm.close()
+
+
+async def test_close_leaves_a_shared_redis_client_open(redis_url: str) -> None:
+    client = Redis.from_url(redis_url)
+    try:
+        await RedisDialogStorage(client).close()
+        assert await client.ping()
+    finally:
+        await client.aclose()

@@ -1,5 +1,5 @@
 """python -m storage.migrate_to_postgres: a SQLite database's records, dialogs included, read
-back the same from PostgreSQL."""
+back the same from PostgreSQL, or with --redis the dialogs from Redis."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
+from redis.asyncio import Redis
 
 from core.models import Citizen, Notification, NotificationKind, StatusChange
 from core.support import Conversation, ConversationStatus, RelayDirection, RelayedMessage
@@ -17,6 +18,7 @@ from storage.database import Database
 from storage.engines import open_database, parse_database_url, sqlite_url
 from storage.fsm import SqlFsmStorage
 from storage.migrate_to_postgres import CopyRefused, copy_database, main
+from storage.redis_fsm import RedisDialogStorage
 from storage.sql import SqlDatabase
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.integration.test_repositories import make_draft
@@ -136,3 +138,112 @@ async def test_the_command_copies_and_counts(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "applications: 1 rows" in out and "fsm_state: 2 rows" in out
+
+
+# --- --redis: the dialogs into Redis (a deployment with REDIS_URL) ------------------------------
+
+
+async def sqlite_dialogs(db: SqlDatabase) -> list[tuple[str, object, object]]:
+    return sorted(
+        (r.key, r.data, r.updated_at) for r in await SqlFsmStorage(db).idle_records(LATER)
+    )
+
+
+LATER = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+async def test_with_redis_the_dialogs_go_there_as_they_were(
+    db: Database, db_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    await fill(db)
+    before = await snapshot(db)
+    dialogs_before = await sqlite_dialogs(db)
+    await db.close()
+
+    copied = await copy_database(
+        parse_database_url(sqlite_url(db_path)),
+        parse_database_url(postgres_url),
+        redis_url=redis_url,
+    )
+
+    assert copied["fsm_state"] == 2 and copied["applications"] == 1
+    target = await open_database(parse_database_url(postgres_url))
+    redis = RedisDialogStorage(Redis.from_url(redis_url), close_client=True)
+    try:
+        after = await snapshot(target)
+        assert after["fsm"] == [None, {}, None, None]  # no dialog left in fsm_state
+        assert {**after, "fsm": before["fsm"]} == before
+        assert [
+            await redis.get_state(KEY),
+            await redis.get_data(KEY),
+            await redis.get_state(DESK_KEY),
+            await redis.get_state(replace(DESK_KEY, thread_id=None)),
+        ] == before["fsm"]
+        # Stamped when they were last written, so reminders and retention count from then.
+        assert (
+            sorted((r.key, r.data, r.updated_at) for r in await redis.idle_records(LATER))
+            == dialogs_before
+        )
+        [dialog] = await redis.dialogs()
+        assert (dialog.user_id, dialog.state) == (42, "Restore:summary")
+    finally:
+        await redis.close()
+        await target.close()
+
+
+async def test_a_redis_holding_dialogs_is_refused_and_nothing_is_copied(
+    db: Database, db_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    await fill(db)
+    await db.close()
+    redis = RedisDialogStorage(Redis.from_url(redis_url), close_client=True)
+    await redis.set_state(replace(KEY, user_id=7, chat_id=7), "Restore:reason")
+    try:
+        with pytest.raises(CopyRefused, match="already holds dialogs"):
+            await copy_database(
+                parse_database_url(sqlite_url(db_path)),
+                parse_database_url(postgres_url),
+                redis_url=redis_url,
+            )
+        assert await redis.records_of_user(42) == []
+    finally:
+        await redis.close()
+    target = await open_database(parse_database_url(postgres_url))
+    try:
+        async with SqlUnitOfWorkFactory(target)(read_only=True) as uow:
+            assert await uow.citizens.get(42) is None
+    finally:
+        await target.close()
+
+
+async def test_the_command_copies_the_dialogs_into_redis(
+    db: Database,
+    db_path: Path,
+    postgres_url: str,
+    redis_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await fill(db)
+    await db.close()
+    argv = ["--from", sqlite_url(db_path), "--to", postgres_url, "--redis", redis_url]
+    code = await asyncio.to_thread(main, argv)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "fsm_state: 2 rows into Redis" in out
+
+
+def test_a_redis_that_does_not_answer_is_named_without_its_password(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_fill_and_close(db_path))
+    url = "redis://:hunter2@127.0.0.1:1/0"
+    argv = ["--from", sqlite_url(db_path), "--to", "postgresql://bot@127.0.0.1:1/oms"]
+    assert main([*argv, "--redis", url]) == 2
+    err = capsys.readouterr().err
+    assert "Redis" in err and "hunter2" not in err and err.count("\n") == 1
+
+
+async def _fill_and_close(db_path: Path) -> None:
+    db = await Database.open(db_path)
+    await fill(db)
+    await db.close()

@@ -29,7 +29,7 @@ from core.reminders import (
 )
 from core.support import Conversation, ConversationStatus
 from core.time_zones import zone_of_region
-from tests.fakes import FakeClock, FakeRegister, FakeUnitOfWorkFactory
+from tests.fakes import FakeClock, FakeDialogSnapshots, FakeRegister, FakeUnitOfWorkFactory
 from tests.unit.test_restoration import ENP, PERSON, Env, make_draft
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,8 +48,10 @@ class Reminders:
     def __init__(self, policy: ReminderPolicy | None = None, desk: int | None = None) -> None:
         self.clock = FakeClock(START)
         self.db = FakeUnitOfWorkFactory()
+        self.dialogs = FakeDialogSnapshots()
         self.service = ReminderService(
             uow_factory=self.db,
+            dialogs=self.dialogs,
             clock=self.clock,
             register=FakeRegister([PERSON]),
             policy=policy or ReminderPolicy(),
@@ -65,7 +67,7 @@ class Reminders:
         self.db.committed.citizens[USER] = citizen
 
     def stop_dialog(self, at: datetime, state: str = "Restoration:reason") -> None:
-        self.db.set_dialog(DialogSnapshot(USER, state, {}, at))
+        self.dialogs.set_dialog(DialogSnapshot(USER, state, {}, at))
 
     def reminders(
         self, kind: NotificationKind = NotificationKind.REMINDER_DIALOG
@@ -157,6 +159,7 @@ async def test_a_paper_copy_waiting_at_the_office_is_reminded_every_few_days() -
     r.db, r.clock = env.db, env.clock
     r.service = ReminderService(
         uow_factory=env.db,
+        dialogs=r.dialogs,
         clock=env.clock,
         register=env.register,
         policy=ReminderPolicy(),
@@ -206,6 +209,7 @@ async def test_the_digest_lists_overdue_applications_and_waiting_conversations()
     env.clock.set(START)
     service = ReminderService(
         uow_factory=env.db,
+        dialogs=FakeDialogSnapshots(),
         clock=env.clock,
         register=env.register,
         policy=ReminderPolicy(service_level=timedelta(hours=72)),
