@@ -361,8 +361,12 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
 
     sender = PeriodicTask("outbox", outbox.drain, interval=0.5)
     email_sender = PeriodicTask("outbox-email", email_outbox.drain, interval=0.5)
+    processing = PeriodicTask("processing", runtime.restoration.process_due, interval=0.5)
+    # With no check delay a submitted application is due at once: process it now, not at the
+    # next tick (submit -> PDF under a second with the delays at 0).
+    runtime.restoration.after_due_submit = processing.wake
     workers = (
-        PeriodicTask("processing", runtime.restoration.process_due, interval=0.5),
+        processing,
         sender,
         email_sender,
         PeriodicTask("outbox-payloads", outbox.clear_old_payloads, interval=3600),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -90,6 +91,9 @@ class RestorationService:
         # Where scans are deleted once the status is final; without one (tests), the retention
         # sweep deletes the files no record refers to.
         self._vault = vault
+        # Called after a submit whose first step is due at once (no check delay), so the
+        # background step runs now instead of at its next tick; set by the composition root.
+        self.after_due_submit: Callable[[], None] | None = None
 
     # --- commands -------------------------------------------------------------------------
 
@@ -119,7 +123,9 @@ class RestorationService:
                 # The citizen's own reply announces the submission; operators' card follows.
                 await self._follow_on_desk(uow, application.user_id)
                 await uow.commit()
-                return application
+            if self.after_due_submit is not None and self._timings.check_delay <= timedelta(0):
+                self.after_due_submit()
+            return application
         except DuplicateApplication:
             # A concurrent submit with the same key committed first: hand back its application.
             async with self._uow_factory() as uow:
@@ -385,8 +391,12 @@ class RestorationService:
         reason: str | None = None,
         next_action_at: datetime | None = None,
         at: datetime | None = None,
+        announce: bool = True,
     ) -> StoredFile | None:
-        """Returns the scan the change destroyed: its file goes once the transaction commits."""
+        """Returns the scan the change destroyed: its file goes once the transaction commits.
+
+        `announce=False` records the change without telling anyone: for a status passed
+        through in the same transaction as the next one, which is announced instead."""
         now = at or self._clock.now()
         change = apply_transition(application, target, actor=actor, at=now, reason=reason)
         # A final status has nothing left to do automatically.
@@ -408,6 +418,8 @@ class RestorationService:
             )
         await uow.applications.update(application)
         await uow.audit.record(change)
+        if not announce:
+            return destroyed
         # Ids and codes only: the sender reads the rest from the records when it sends.
         await uow.outbox.add(
             self._citizen_row(application, NotificationKind.STATUS_CHANGED, status=target.value)
@@ -442,7 +454,14 @@ class RestorationService:
         )
 
     async def _advance(self, application_id: int) -> bool:
-        """One automatic step of one application; False when another instance got there first."""
+        """The automatic steps of one application that are due; False when another instance got
+        there first.
+
+        A step whose delay is zero follows the previous one at once, in the same transaction
+        (with the delays at 0, submitted -> processing -> approved -> ready is one commit): the
+        citizen is told the status it ends at, once, instead of a push for each status passed
+        through in the same instant, each waiting a second for the chat's rate limit.
+        """
         async with self._uow_factory() as uow:
             application = await uow.applications.get(application_id)
             now = self._clock.now()
@@ -452,34 +471,52 @@ class RestorationService:
                 or application.next_action_at > now
             ):
                 return False
-            reason: str | None = None
-            match application.status:
-                case _S.SUBMITTED:
-                    target = _S.PROCESSING
-                case _S.PROCESSING:
-                    rejection = await self._check_against_register(uow, application)
-                    target = _S.APPROVED if rejection is None else _S.REJECTED
-                    reason = None if rejection is None else rejection.value
-                case _S.APPROVED:
-                    target = policy_for(application.delivery).outcome
-                case _:
-                    # A final status should carry no next action; clear it so it stops coming due.
-                    log.warning("application %s: final but scheduled", application_id)
-                    application.next_action_at = None
-                    await uow.applications.update(application)
-                    await uow.commit()
-                    return False
-            destroyed = await self._change(
-                uow,
-                application,
-                target,
-                actor=SYSTEM_ACTOR,
-                reason=reason,
-                next_action_at=self.scheduled_after(target, application.delivery),
-            )
+            step = await self._next_target(uow, application)
+            if step is None:
+                # A final status should carry no next action; clear it so it stops coming due.
+                log.warning("application %s: final but scheduled", application_id)
+                application.next_action_at = None
+                await uow.applications.update(application)
+                await uow.commit()
+                return False
+            destroyed: StoredFile | None = None
+            while step is not None:
+                target, reason = step
+                next_action_at = self.scheduled_after(target, application.delivery)
+                # Only a final status destroys the scan, and nothing follows a final status.
+                follows = next_action_at is not None and next_action_at <= now
+                destroyed = await self._change(
+                    uow,
+                    application,
+                    target,
+                    actor=SYSTEM_ACTOR,
+                    reason=reason,
+                    next_action_at=next_action_at,
+                    at=now,
+                    announce=not follows,
+                )
+                step = await self._next_target(uow, application) if follows else None
             await uow.commit()
         await self.destroy_files(destroyed)
         return True
+
+    async def _next_target(
+        self, uow: UnitOfWork, application: Application
+    ) -> tuple[ApplicationStatus, str | None] | None:
+        """The status the automatic step moves the application to, with the reason of a
+        rejection; None for a status no automatic step leaves."""
+        match application.status:
+            case _S.SUBMITTED:
+                return _S.PROCESSING, None
+            case _S.PROCESSING:
+                rejection = await self._check_against_register(uow, application)
+                if rejection is None:
+                    return _S.APPROVED, None
+                return _S.REJECTED, rejection.value
+            case _S.APPROVED:
+                return policy_for(application.delivery).outcome, None
+            case _:
+                return None
 
     async def _check_against_register(
         self, uow: UnitOfWork, application: Application
