@@ -53,6 +53,7 @@ class Delivery:
         *,
         per_second: float = 30,
         per_private_chat_second: float = 1,
+        per_private_chat_burst: int = 2,
         per_group_minute: float = 20,
         attempts: int = 5,
         max_chats_tracked: int = 10_000,
@@ -61,6 +62,9 @@ class Delivery:
         self.attempts = attempts
         self._global = AsyncLimiter(per_second, 1)
         self._private_rate = per_private_chat_second
+        # Telegram lets a chat take a short burst above one a second; two lets a status push
+        # and the policy PDF right behind it go out together instead of a second apart.
+        self._private_burst = per_private_chat_burst
         self._group_rate = per_group_minute
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._max_chats = max_chats_tracked
@@ -72,7 +76,7 @@ class Delivery:
             limiter = (
                 AsyncLimiter(self._group_rate, 60)
                 if chat_id < 0
-                else AsyncLimiter(self._private_rate, 1)
+                else AsyncLimiter(self._private_burst, self._private_burst / self._private_rate)
             )
             self._chats[chat_id] = limiter
             if len(self._chats) > self._max_chats:
