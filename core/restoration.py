@@ -223,12 +223,15 @@ class RestorationService:
         self, status: ApplicationStatus, delivery: DeliveryMethod
     ) -> datetime | None:
         """When the background step acts on an application that has just entered status."""
-        now = self._clock.now()
+        delay = self._delay_after(status, delivery)
+        return None if delay is None else self._clock.now() + delay
+
+    def _delay_after(self, status: ApplicationStatus, delivery: DeliveryMethod) -> timedelta | None:
         match status:
             case _S.SUBMITTED | _S.PROCESSING:
-                return now + self._timings.check_delay
+                return self._timings.check_delay
             case _S.APPROVED:
-                return now + policy_for(delivery).delay_after_approval(self._timings)
+                return policy_for(delivery).delay_after_approval(self._timings)
             case _:
                 return None
 
@@ -482,16 +485,16 @@ class RestorationService:
             destroyed: StoredFile | None = None
             while step is not None:
                 target, reason = step
-                next_action_at = self.scheduled_after(target, application.delivery)
+                delay = self._delay_after(target, application.delivery)
                 # Only a final status destroys the scan, and nothing follows a final status.
-                follows = next_action_at is not None and next_action_at <= now
+                follows = delay is not None and delay <= timedelta(0)
                 destroyed = await self._change(
                     uow,
                     application,
                     target,
                     actor=SYSTEM_ACTOR,
                     reason=reason,
-                    next_action_at=next_action_at,
+                    next_action_at=None if delay is None else now + delay,
                     at=now,
                     announce=not follows,
                 )
