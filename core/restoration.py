@@ -210,6 +210,16 @@ class RestorationService:
             application_id, _S.COLLECTED, actor=operator_actor(operator_id), owner=owner
         )
 
+    async def record_consent(self, user_id: int, *, locale: str) -> None:
+        """The citizen consented to the processing of their data, now. Read and written in one
+        unit of work: one transaction instead of two, and no change made in between is lost.
+        Creates the profile if it is missing."""
+        async with self._uow_factory() as uow:
+            citizen = await uow.citizens.get(user_id) or Citizen(user_id=user_id, locale=locale)
+            citizen.consent_at = self._clock.now()
+            await uow.citizens.save(citizen)
+            await uow.commit()
+
     async def confirm_identity(self, user_id: int, *, locale: str, phone: str, enp: str) -> None:
         """Login confirmed: remember whose register record this citizen is (the check later
         compares the application with it). Creates the profile if it is missing."""

@@ -825,3 +825,35 @@ async def test_a_submit_with_a_check_delay_leaves_the_background_step_to_its_tic
     await env.service.submit(make_draft(D.ELECTRONIC))
 
     assert woken == []
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+async def test_consent_is_recorded_in_one_unit_of_work_keeping_the_profile(env: Env) -> None:
+    opened: list[int] = []
+    open_uow = env.db.__call__
+
+    class CountingFactory:
+        def __call__(self) -> object:
+            opened.append(1)
+            return open_uow()
+
+    env.service._uow_factory = CountingFactory()  # type: ignore[assignment]
+
+    await env.service.record_consent(USER, locale="en")
+
+    assert len(opened) == 1
+    citizen = await env.service.get_citizen(USER)
+    assert citizen is not None
+    assert citizen.consent_at == env.clock.now()
+    assert (citizen.enp, citizen.locale) == (ENP, "ru")  # the profile kept, not replaced
+
+
+async def test_consent_creates_a_missing_profile() -> None:
+    env = Env()
+    await env.service.record_consent(USER, locale="en")
+
+    citizen = await env.service.get_citizen(USER)
+    assert citizen is not None
+    assert (citizen.locale, citizen.consent_at) == ("en", env.clock.now())
