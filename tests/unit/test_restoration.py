@@ -4,6 +4,7 @@ import asyncio
 import logging
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -835,9 +836,9 @@ async def test_consent_is_recorded_in_one_unit_of_work_keeping_the_profile(env: 
     open_uow = env.db.__call__
 
     class CountingFactory:
-        def __call__(self) -> object:
+        def __call__(self, **options: Any) -> object:
             opened.append(1)
-            return open_uow()
+            return open_uow(**options)
 
     env.service._uow_factory = CountingFactory()  # type: ignore[assignment]
 
