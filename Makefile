@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	./scripts/install-browser.sh
+	./scripts/install-postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 3

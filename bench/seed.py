@@ -32,10 +32,10 @@ from core.models import (
 )
 from core.restoration import ProcessingTimings, RestorationService
 from storage.database import Database, to_db_time
-from storage.fsm import SqliteFsmStorage, storage_key_id
+from storage.fsm import SqlFsmStorage, storage_key_id
 from storage.register import load_register
 from storage.repositories import application_number
-from storage.unit_of_work import SqliteUnitOfWorkFactory
+from storage.unit_of_work import SqlUnitOfWorkFactory
 
 BOT_ID = 123456789  # bench/processes.py TOKEN
 SEED_FIRST_USER = 50_000_000
@@ -54,7 +54,7 @@ async def _template(db: Database, register_path: Path, user_id: int) -> int:
     """One finished electronic application, made by the bot's own use cases; returns its id."""
     register = load_register(register_path)
     who = person(user_id % len(register.people()))
-    factory = SqliteUnitOfWorkFactory(db)
+    factory = SqlUnitOfWorkFactory(db)
     zero = timedelta(0)
     service = RestorationService(
         uow_factory=factory,
@@ -94,7 +94,7 @@ async def _template(db: Database, register_path: Path, user_id: int) -> int:
         scan_size=scan.size,
         delivery=DeliveryMethod.ELECTRONIC,
     )
-    fsm = SqliteFsmStorage(db)
+    fsm = SqlFsmStorage(db)
     key = StorageKey(bot_id=BOT_ID, chat_id=user_id, user_id=user_id)
     await fsm.set_data(key, answers.model_dump(mode="json", exclude_defaults=True))
     async with db.transaction() as connection:
@@ -203,7 +203,8 @@ async def seed(
                         "attempts": 0,
                     }
                 )
-        async with db.transaction() as connection:
+        async with db.acquire() as connection:
+            await connection.execute("BEGIN IMMEDIATE")
             for table, rows in (
                 ("applications", apps),
                 ("status_changes", change_rows),
@@ -217,6 +218,7 @@ async def seed(
                     await connection.executemany(
                         _insert(table, columns), [tuple(r[c] for c in columns) for r in rows]
                     )
+            await connection.execute("COMMIT")
         async with db.acquire() as connection:
             await connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

@@ -35,6 +35,7 @@ from bot.settings import Settings, describe_error
 from bot.web import HealthProbe, ListenError, create_web_app, serve_webhook, serving
 from core.errors import RegisterFileError
 from storage.keys import DataKeyError
+from storage.postgres import DatabaseUnavailable
 
 log = logging.getLogger("bot")
 # getMe at start-up: each try gives up after this long (a silently dropped connection would
@@ -205,6 +206,9 @@ def main() -> int:
         return 2
     except DataKeyError as error:  # a damaged key file in DATA_DIR
         print(f"DATA_KEY: {error}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as error:
+        print(f"DATABASE_URL: {error}", file=sys.stderr)
         return 2
     except (TelegramUnreachable, ListenError, SandboxClockUnavailable) as error:
         print(error, file=sys.stderr)

@@ -57,13 +57,12 @@ from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
 from core.reminders import ReminderService
 from core.restoration import RestorationService
 from core.retention import DataRetention, RetentionPeriods
-from storage.database import Database
-from storage.fsm import SqliteFsmStorage
-from storage.health import SqliteHealthProbe
+from storage.engines import Storage, open_storage
+from storage.health import SqlHealthProbe
 from storage.keys import load_data_keys
 from storage.offices import load_offices
 from storage.register import load_register
-from storage.unit_of_work import SqliteUnitOfWorkFactory
+from storage.unit_of_work import SqlUnitOfWorkFactory
 from storage.vault import DiskFileVault
 
 log = logging.getLogger(__name__)
@@ -93,16 +92,15 @@ class Runtime:
     register: RegisterLookup
     offices: PickupOffices
     vault: FileVault
-    uow_factory: SqliteUnitOfWorkFactory
+    uow_factory: SqlUnitOfWorkFactory
     restoration: RestorationService
     fsm_storage: BaseStorage
     retention: DataRetention
-    database: Database | None = None
+    storage: Storage
 
     async def close(self) -> None:
         await self.fsm_storage.close()
-        if self.database is not None:
-            await self.database.close()
+        await self.storage.close()
 
 
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -114,14 +112,16 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     # The register can be large: parse it off the event loop.
     register = await asyncio.to_thread(load_register, settings.registry_path)
     offices = await asyncio.to_thread(load_offices, settings.offices_path)
+    # Before the vault: a database that cannot be reached leaves no generated key behind.
+    storage = await open_storage(
+        settings.database, retry_seconds=settings.startup_retry_seconds, clock=clock
+    )
     data_key = settings.data_key.get_secret_value() if settings.data_key else None
     vault = DiskFileVault(
         settings.data_dir / "files", load_data_keys(data_key, settings.data_key_path)
     )
     await vault.encrypt_stale_files()
-    database = await Database.open(settings.database_path)
-    uow_factory = SqliteUnitOfWorkFactory(database)
-    fsm_storage = SqliteFsmStorage(database, clock=clock)
+    uow_factory = storage.uow_factory
     restoration = RestorationService(
         uow_factory=uow_factory,
         register=register,
@@ -142,14 +142,14 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         uow_factory=uow_factory,
         restoration=restoration,
         vault=vault,
-        dialogs=StoredDialogs(fsm_storage),
+        dialogs=StoredDialogs(storage.fsm),
         clock=clock,
         periods=RetentionPeriods(
             draft=timedelta(days=settings.draft_retention_days),
             application=timedelta(days=settings.application_retention_days),
             file_grace=timedelta(seconds=settings.orphan_file_grace_seconds),
         ),
-        freed_space=database,
+        freed_space=storage.database,
     )
     return Runtime(
         settings=settings,
@@ -160,9 +160,9 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         vault=vault,
         uow_factory=uow_factory,
         restoration=restoration,
-        fsm_storage=fsm_storage,
+        fsm_storage=storage.fsm,
         retention=retention,
-        database=database,
+        storage=storage,
     )
 
 
@@ -179,10 +179,10 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
-def create_health_probe(runtime: Runtime) -> SqliteHealthProbe:
+def create_health_probe(runtime: Runtime) -> SqlHealthProbe:
     """What GET /healthz asks (bot/web.py)."""
-    assert runtime.database is not None
-    return SqliteHealthProbe(runtime.database, runtime.clock)
+    assert runtime.storage is not None
+    return runtime.storage.health_probe(runtime.clock)
 
 
 def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
@@ -251,6 +251,7 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
         delivery=delivery,
         texts=runtime.texts,
         offices=runtime.offices,
+        timezone=settings.timezone,
     )
     digest = DigestSender(
         reminders=reminders,
@@ -386,6 +387,8 @@ def build_dispatcher(runtime: Runtime, bot: Bot) -> Dispatcher:
 
     async def on_startup() -> None:
         await set_commands(bot, runtime.texts, runtime.settings.support_chat_id)
+        # This process is the only sender (SQLite, or the active worker): claims are stale.
+        await outbox.release_claims()
         for worker in workers:
             worker.start()
         schedule.start()

@@ -111,7 +111,7 @@ class EmailNotices:
             number=application.number,
             status=status_name(status, self.texts, locale),
         )
-        body = plain_text(self.notices.status_message(application, status))
+        body = plain_text(await self.notices.status_message(application, status))
         if status is ApplicationStatus.READY:
             body += "\n\n" + self.texts.t("email.status.pdf_attached", locale=locale)
         message = self._message(to, subject, body, locale)

@@ -16,6 +16,7 @@ from aiogram.types import BufferedInputFile
 
 from bot.delivery import Delivery
 from bot.i18n import Texts
+from bot.times import citizen_time, office_hours, zone_of_application
 from core.delivery_methods import policy_for
 from core.errors import ApplicationNotFound, DeliveryFailed
 from core.models import Application, ApplicationStatus, Notification, StatusChange
@@ -23,6 +24,7 @@ from core.next_step import NextStep
 from core.policy_document import POLICY_LABEL_KEYS, render_policy_pdf
 from core.ports import Clock, PickupOffices, UnitOfWorkFactory
 from core.restoration import RestorationService
+from core.time_zones import CitizenZone
 
 log = logging.getLogger(__name__)
 POLICY_LOCALE = "ru"  # the extract is a Russian document whatever the chat language
@@ -41,12 +43,12 @@ def reason_text(reason: str | None, texts: Texts, locale: str | None = None) -> 
     return escape(reason) if text == key else text
 
 
-def status_line(change: StatusChange, timezone: tzinfo, texts: Texts | None = None) -> str:
+def status_line(change: StatusChange, zone: CitizenZone, texts: Texts | None = None) -> str:
     texts = texts or Texts.get_current(no_error=False)  # type: ignore[assignment]
     assert isinstance(texts, Texts)
     line = texts.t(
         "status.history_line",
-        at=f"{change.at.astimezone(timezone):%d.%m.%Y %H:%M}",
+        at=citizen_time(change.at, zone, texts),
         status=status_name(change.to_status, texts),
     )
     if change.reason:
@@ -55,12 +57,12 @@ def status_line(change: StatusChange, timezone: tzinfo, texts: Texts | None = No
 
 
 def next_step_text(
-    step: NextStep, texts: Texts, timezone: tzinfo, locale: str | None = None
+    step: NextStep, texts: Texts, zone: CitizenZone, locale: str | None = None
 ) -> str:
     """ "What happens next, and when", in plain words."""
     if step.expected_at is not None:
         when = texts.t(
-            "next.by", locale=locale, at=f"{step.expected_at.astimezone(timezone):%d.%m.%Y %H:%M}"
+            "next.by", locale=locale, at=citizen_time(step.expected_at, zone, texts, locale)
         )
     elif step.late:
         when = texts.t("next.late", locale=locale)
@@ -157,19 +159,20 @@ class CitizenNotices:
         delivery: Delivery,
         texts: Texts,
         offices: PickupOffices,
-        timezone: tzinfo | None = None,
+        timezone: tzinfo,
     ) -> None:
         self.uow_factory = uow_factory
         self.restoration = restoration
         self.delivery = delivery
         self.texts = texts
         self.offices = offices
-        self.timezone = timezone  # of the "next step" dates; None leaves them out
+        self.timezone = timezone  # TIMEZONE: times' zone when the citizen's region is unknown
 
-    def status_message(self, application: Application, status: ApplicationStatus) -> str:
+    async def status_message(self, application: Application, status: ApplicationStatus) -> str:
         """The status push: the status, what it means, the reason of a rejection, and what
         happens next (while the status is still the current one)."""
-        text = self.status_text(application, status)
+        zone = await zone_of_application(self.restoration, application, self.timezone)
+        text = self.status_text(application, status, zone)
         locale = application.locale
         if status is ApplicationStatus.REJECTED and application.rejection_reason:
             text += "\n" + self.texts.t(
@@ -177,9 +180,9 @@ class CitizenNotices:
                 locale=locale,
                 reason=reason_text(application.rejection_reason, self.texts, locale),
             )
-        if self.timezone is not None and application.status is status:
+        if application.status is status:
             step = self.restoration.next_step(application)
-            text += "\n\n" + next_step_text(step, self.texts, self.timezone, locale)
+            text += "\n\n" + next_step_text(step, self.texts, zone, locale)
         return text
 
     async def _send(self, chat_id: int, text: str) -> int:
@@ -191,10 +194,11 @@ class CitizenNotices:
         if application is None:
             return None
         status = ApplicationStatus(str(notification.payload["status"]))
-        return await self._send(notification.chat_id, self.status_message(application, status))
+        text = await self.status_message(application, status)
+        return await self._send(notification.chat_id, text)
 
     async def operator_joined(self, notification: Notification) -> int | None:
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(read_only=True) as uow:
             conversation = await uow.conversations.get(notification.chat_id)
             citizen = await uow.citizens.get(notification.chat_id)
         if conversation is None or not conversation.operator_name:
@@ -205,7 +209,9 @@ class CitizenNotices:
         )
         return await self._send(notification.chat_id, text)
 
-    def status_text(self, application: Application, status: ApplicationStatus) -> str:
+    def status_text(
+        self, application: Application, status: ApplicationStatus, zone: CitizenZone
+    ) -> str:
         locale = application.locale
         text = self.texts.t(
             "status.changed",
@@ -220,7 +226,7 @@ class CitizenNotices:
             if office is not None:
                 params = {
                     "office": escape(f"{office.name}, {office.address}"),
-                    "hours": escape(office.hours),
+                    "hours": office_hours(office, zone, self.texts, locale),
                 }
         elif status is ApplicationStatus.SENT_BY_POST:
             params = {"address": escape(f"{application.postcode}, {application.address}")}

@@ -25,6 +25,7 @@ from bot.dialogs.answers import answers_from
 from bot.dialogs.control import CitizenDialogs
 from bot.dialogs.restoration import TOTAL_STEPS, Restoration, step_for
 from bot.i18n import Texts
+from bot.times import citizen_time, office_hours, zone_label, zone_of_application
 from core.errors import ApplicationNotFound
 from core.models import ApplicationStatus, Notification
 from core.ports import PickupOffices
@@ -124,12 +125,14 @@ class ReminderNotices:
         delivery: Delivery,
         texts: Texts,
         offices: PickupOffices,
+        timezone: tzinfo,
     ) -> None:
         self.dialogs = dialogs
         self.restoration = restoration
         self.delivery = delivery
         self.texts = texts
         self.offices = offices
+        self.timezone = timezone  # TIMEZONE: for a citizen whose region's zone is unknown
 
     async def dialog(self, notification: Notification) -> int | None:
         """An unfinished dialog, a new photo asked for, an unpaid invoice: with "continue"."""
@@ -169,12 +172,13 @@ class ReminderNotices:
             return None  # collected (or erased) since
         office = self.offices.get(application.office_id) if application.office_id else None
         locale = application.locale
+        zone = await zone_of_application(self.restoration, application, self.timezone)
         text = self.texts.t(
             "reminder.pickup",
             locale=locale,
             number=application.number,
             office=escape(f"{office.name}, {office.address}") if office else "—",
-            hours=escape(office.hours) if office else "—",
+            hours=office_hours(office, zone, self.texts, locale) if office else "—",
         )
         text += "\n\n" + self.texts.t("reminder.footer", locale=locale)
         chat_id = application.chat_id
@@ -183,13 +187,20 @@ class ReminderNotices:
 
 
 def reminders_text(view: CitizenReminders, texts: Texts, locale: str, quiet: str) -> str:
-    """/reminders: on or off, and what is scheduled, in the citizen's own time zone."""
-    zone: tzinfo = view.zone
+    """/reminders: on or off, and what is scheduled, in the citizen's own time zone (or in
+    TIMEZONE, saying so, when their region's is unknown)."""
+    zone = view.zone
+    label = zone_label(zone.zone, datetime.now(UTC), texts, locale)
+    zone_note = texts.t(
+        "reminder.settings.zone.own" if zone.own else "reminder.settings.zone.default",
+        locale=locale,
+        zone=label,
+    )
     lines = [
         texts.t(
             "reminder.settings.on" if view.enabled else "reminder.settings.off",
             locale=locale,
-            zone=escape(str(zone)),
+            zone=zone_note,
             quiet=escape(quiet),
         )
     ]
@@ -205,7 +216,7 @@ def reminders_text(view: CitizenReminders, texts: Texts, locale: str, quiet: str
                 texts.t(
                     f"reminder.settings.item.{item.topic.value}",
                     locale=locale,
-                    at=f"{item.at.astimezone(zone):%d.%m.%Y %H:%M}",
+                    at=citizen_time(item.at, zone, texts, locale),
                     number=item.application_number or "",
                     left=left,
                 )

@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.reminders import QuietHours, ReminderPolicy, parse_clock_time
+from storage.engines import DatabaseUrl, parse_database_url, sqlite_url
 from storage.keys import parse_data_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     # How long one Bot API call may take before it counts as failed (and is retried).
     telegram_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     data_dir: Path = Path("./data")
+    # Where the records live: sqlite:///path (default DATA_DIR/bot.sqlite3, one bot process) or
+    # postgresql://user:password@host:5432/dbname (any number of processes).
+    database_url: SecretStr | None = None
     # Encrypts passport scans at rest (storage/keys.py); unset: a key generated in DATA_DIR.
     data_key: SecretStr | None = None
     registry_path: Path = DEMO_DIR / "register.csv"
@@ -58,7 +62,8 @@ class Settings(BaseSettings):
     support_chat_id: int | None = None
     operator_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     default_locale: Literal["ru", "en"] = "ru"
-    # Dates and times shown to people (status history, the policy's issue date).
+    # The operators' dates and the policy's issue date; a citizen's times when their region's zone
+    # is unknown (bot/times.py labels them then).
     timezone: ZoneInfo = ZoneInfo("Europe/Moscow")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -189,6 +194,15 @@ class Settings(BaseSettings):
             raise ValueError("expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return text
 
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is None or not str(text).strip():
+            return None
+        parse_database_url(str(text))  # never echoes the URL: it may hold a password
+        return str(text).strip()
+
     @field_validator("operator_ids", mode="before")
     @classmethod
     def _operator_list(cls, value: object) -> object:
@@ -282,6 +296,13 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "bot.sqlite3"
+
+    @property
+    def database(self) -> DatabaseUrl:
+        """DATABASE_URL, or SQLite in DATA_DIR when it is not set."""
+        if self.database_url is None:
+            return parse_database_url(sqlite_url(self.database_path))
+        return parse_database_url(self.database_url.get_secret_value())
 
     @property
     def data_key_path(self) -> Path:

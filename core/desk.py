@@ -77,11 +77,11 @@ class SupportDesk:
     # --- queries --------------------------------------------------------------------------
 
     async def conversation(self, user_id: int) -> Conversation | None:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await uow.conversations.get(user_id)
 
     async def conversation_in(self, thread_id: int) -> Conversation | None:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await uow.conversations.by_thread(thread_id)
 
     # --- the citizen's side -----------------------------------------------------------------

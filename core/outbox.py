@@ -46,6 +46,10 @@ class OutboxDispatcher:
     It drains only the kinds it has senders for: each transport (Telegram, email) has its own
     dispatcher and loop, so a mail server that hangs for its whole timeout never delays a
     Telegram message.
+
+    Each drain claims its rows for `claim` (Outbox.due), so several processes draining at once
+    never send a row twice; rows it has not started on by half that time, or holds back, are
+    given back at the end of the drain.
     """
 
     def __init__(
@@ -57,6 +61,7 @@ class OutboxDispatcher:
         retry: RetryPolicy | None = None,
         payload_retention: timedelta = timedelta(days=7),
         ready: Callable[[Notification], bool] | None = None,
+        claim: timedelta = timedelta(minutes=5),
     ) -> None:
         """`ready` tells whether a row's chat can take a message now (its rate limit): a row
         that cannot waits in its lane for a later drain instead of holding up every other
@@ -68,6 +73,7 @@ class OutboxDispatcher:
         self._retry = retry or RetryPolicy()
         self._payload_retention = payload_retention
         self._ready = ready
+        self._claim = claim
         self._lock = asyncio.Lock()
 
     async def drain(self, limit: int = 100) -> int:
@@ -75,31 +81,65 @@ class OutboxDispatcher:
         if self._lock.locked():
             return 0
         async with self._lock:
+            now = self._clock.now()
             async with self._uow_factory() as uow:
-                now = self._clock.now()
-                due = list(await uow.outbox.due(now, limit, self._senders.keys()))
+                due = list(
+                    await uow.outbox.due(
+                        now, limit, self._senders.keys(), claim_until=now + self._claim
+                    )
+                )
+                # Read after claiming (claims are taken one drain at a time): rows another
+                # drain holds count as waiting, like rows waiting for a retry.
                 waiting = await uow.outbox.postponed(now)
-            # A row waiting for its retry holds back the later rows of its lane until it has
-            # gone (or been given up): after an outage the pushes still arrive in order.
+                await uow.commit()
+            # A waiting row holds back the later rows of its lane until it has gone (or been
+            # given up): after an outage, or across processes, the pushes arrive in order.
+            ours = {notification.id for notification in due}
             first_waiting: dict[tuple[Audience, int], int] = {}
             for notification in waiting:
                 assert notification.id is not None
-                first_waiting.setdefault(_lane(notification), notification.id)
+                if notification.id not in ours:
+                    first_waiting.setdefault(_lane(notification), notification.id)
+            # A send may retry for a while: none starts so late that the claim could lapse
+            # under it and another process take the row.
+            start_by = now + self._claim / 2
             held: set[tuple[Audience, int]] = set()
+            unsent: list[Notification] = []
             delivered = 0
             for notification in due:
                 assert notification.id is not None
                 lane = _lane(notification)
-                if lane in held or notification.id > first_waiting.get(lane, notification.id):
+                if (
+                    lane in held
+                    or notification.id > first_waiting.get(lane, notification.id)
+                    or self._clock.now() >= start_by
+                ):
+                    unsent.append(notification)
                     continue
                 if self._ready is not None and not self._ready(notification):
                     held.add(lane)  # its chat's rate limit: next drain, still in order
+                    unsent.append(notification)
                     continue
                 if await self._deliver(notification):
                     delivered += 1
                 else:
                     held.add(lane)
+            if unsent:
+                async with self._uow_factory() as uow:
+                    for notification in unsent:
+                        await uow.outbox.release(notification)
+                    await uow.commit()
             return delivered
+
+    async def release_claims(self) -> int:
+        """At the start of the one active sender: rows claimed by a process that is gone (killed
+        mid-drain) are due again now, not when their claim runs out."""
+        async with self._uow_factory() as uow:
+            released = await uow.outbox.release_claims()
+            await uow.commit()
+        if released:
+            log.info("outbox: %s rows claimed by a stopped sender are due again", released)
+        return released
 
     async def clear_old_payloads(self) -> int:
         """Delivered and given-up rows keep their outcome but lose their payload after the

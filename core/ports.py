@@ -185,14 +185,37 @@ class Outbox(Protocol):
         ...
 
     async def due(
-        self, now: datetime, limit: int, kinds: Collection[NotificationKind] | None = None
+        self,
+        now: datetime,
+        limit: int,
+        kinds: Collection[NotificationKind] | None = None,
+        *,
+        claim_until: datetime | None = None,
     ) -> Sequence[Notification]:
-        """Neither sent nor failed, not_before None or come; ordered by id; of `kinds` only
-        when given (each transport drains its own kinds)."""
+        """Neither sent nor failed, not_before None or come, not claimed; ordered by id; of
+        `kinds` only when given (each transport drains its own kinds).
+
+        With claim_until the rows are the caller's until then (once committed): no other due()
+        returns them meanwhile, so several senders never send a row twice. Claims are taken one
+        transaction at a time, so postponed() read after due() in the same transaction sees
+        every other sender's claims. Each is finished
+        (mark_sent, postpone, mark_failed) or given back (release); a row neither comes due
+        again at claim_until.
+        """
+        ...
+
+    async def release(self, notification: Notification) -> None:
+        """Give back a claimed row that was not sent: due again at its own not_before."""
+        ...
+
+    async def release_claims(self) -> int:
+        """Give back every claimed row: for the one active sender at its start, when whoever
+        held them (a crashed process, a worker that lost its lease) no longer sends."""
         ...
 
     async def postponed(self, now: datetime) -> Sequence[Notification]:
-        """Neither sent nor failed, waiting for a retry after now; ordered by id."""
+        """Neither sent nor failed, waiting for a retry after now or claimed by a sender;
+        ordered by id."""
         ...
 
     async def mark_sent(
@@ -296,4 +319,6 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """read_only: for lookups; it never waits for a writer and cannot commit."""
+        ...

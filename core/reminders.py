@@ -31,7 +31,7 @@ from core.models import (
 )
 from core.ports import Clock, RegisterLookup, UnitOfWork, UnitOfWorkFactory
 from core.support import Conversation
-from core.time_zones import zone_of_region
+from core.time_zones import CitizenZone, citizen_zone
 
 
 class ReminderTopic(StrEnum):
@@ -154,7 +154,7 @@ class Upcoming:
 class CitizenReminders:
     consented: bool  # reminders are for citizens who consented to the processing
     enabled: bool
-    zone: tzinfo
+    zone: CitizenZone  # of the quiet hours and of the times shown
     upcoming: list[Upcoming]
 
 
@@ -306,8 +306,11 @@ class ReminderService:
 
     def zone_of(self, citizen: Citizen | None) -> tzinfo:
         """The zone of the citizen's region in the register; TIMEZONE when unknown."""
+        return self.citizen_zone_of(citizen).zone
+
+    def citizen_zone_of(self, citizen: Citizen | None) -> CitizenZone:
         person = self._register.by_enp(citizen.enp) if citizen and citizen.enp else None
-        return zone_of_region(person.region if person else None, self._default_zone)
+        return citizen_zone(person.region if person else None, self._default_zone)
 
     # --- the citizen's view ---------------------------------------------------------------
 
@@ -316,9 +319,10 @@ class ReminderService:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             citizen = await uow.citizens.get(user_id)
-            zone = self.zone_of(citizen)
+            shown = self.citizen_zone_of(citizen)
+            zone = shown.zone
             if citizen is None or citizen.consent_at is None:
-                return CitizenReminders(False, False, zone, [])
+                return CitizenReminders(False, False, shown, [])
             upcoming: list[Upcoming] = []
             for snapshot in await uow.reminders.dialogs(user_id=user_id):
                 wait = self._waits(snapshot.state, snapshot.data)
@@ -338,7 +342,7 @@ class ReminderService:
                         self._upcoming(topic, due, now, zone, record, application.number)
                     )
         upcoming.sort(key=lambda item: item.at)
-        return CitizenReminders(True, not citizen.reminders_off, zone, upcoming)
+        return CitizenReminders(True, not citizen.reminders_off, shown, upcoming)
 
     def _upcoming(
         self,

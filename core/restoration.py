@@ -128,7 +128,7 @@ class RestorationService:
             return application
         except DuplicateApplication:
             # A concurrent submit with the same key committed first: hand back its application.
-            async with self._uow_factory() as uow:
+            async with self._uow_factory(read_only=True) as uow:
                 existing = await uow.applications.get_by_idempotency_key(draft.idempotency_key)
             if existing is None:
                 raise
@@ -332,7 +332,7 @@ class RestorationService:
         )
 
     async def get(self, application_id: int) -> Application:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             application = await uow.applications.get(application_id)
         if application is None:
             raise ApplicationNotFound(application_id)
@@ -340,7 +340,7 @@ class RestorationService:
 
     async def applications_of(self, user_id: int) -> list[ApplicationView]:
         """The citizen's applications, newest first, each with its history."""
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             applications = sorted(
                 await uow.applications.list_for_user(user_id),
                 key=lambda a: (a.created_at, a.id),
@@ -354,21 +354,21 @@ class RestorationService:
         The policy is the person's record in the ЕРЗЛ, so any completed application (electronic
         or paper) entitles the citizen to the electronic extract again.
         """
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             applications = await uow.applications.list_for_user(user_id)
         completed = [a for a in applications if a.status in _COMPLETED]
         return max(completed, key=lambda a: (a.updated_at, a.id), default=None)
 
     async def submitted(self, idempotency_key: str) -> Application | None:
         """The application the journey with this key became, if any (it then owns its scan)."""
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await uow.applications.get_by_idempotency_key(idempotency_key)
 
     async def person_for(self, application: Application) -> InsuredPerson | None:
         return self._register.by_enp(application.enp)
 
     async def get_citizen(self, user_id: int) -> Citizen | None:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await uow.citizens.get(user_id)
 
     # --- internals ------------------------------------------------------------------------

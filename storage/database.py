@@ -1,83 +1,110 @@
-"""One SQLite connection per process, its transactions serialised by an asyncio.Lock.
+"""SQLite: one writing connection per process, its transactions serialised by an asyncio.Lock,
+and one reading connection beside it.
 
 SQLite has a single writer. Rather than a pool of connections fighting over the write lock, the
 process keeps one connection and lets one task at a time use it: a unit of work holds the lock from
-BEGIN to COMMIT/ROLLBACK, so no other task's statements slip into its transaction.
+BEGIN to COMMIT/ROLLBACK, so no other task's statements slip into its transaction. Read-only
+units of work use the second connection (query_only): in WAL mode it reads the last commit while
+a write is under way, so a lookup never waits for the write lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+from storage.sql import (
+    Migration,
+    Row,
+    Session,
+    UniqueViolation,
+    UnitSession,
+    apply_migrations,
+    identifier,
+    load_migrations,
+    to_db_time,
+)
+
 BUSY_TIMEOUT_MS = 5_000
 
-_MIGRATION_NAME = re.compile(r"(?P<version>[0-9]{4})_[a-z0-9_]+\.sql")
+
+class SqliteSession(Session):
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> Sequence[Row]:
+        with _unique_violation():
+            return list(await self.connection.execute_fetchall(sql, _params(params)))
+
+    async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        with _unique_violation():
+            async with self.connection.execute(sql, _params(params)) as cursor:
+                return cursor.rowcount
+
+    def json_text(self, column: str, field: str) -> str:
+        path = f"'$.{identifier(field)}'"
+        column = identifier(column)
+        is_text = f"json_type({column}, {path}) = 'text'"
+        return f"CASE WHEN {is_text} THEN json_extract({column}, {path}) END"
 
 
-class MigrationError(RuntimeError):
-    pass
+class SqliteUnitSession(SqliteSession, UnitSession):
+    def __init__(self, connection: aiosqlite.Connection, begin: str) -> None:
+        super().__init__(connection)
+        self._begin = begin
+
+    async def commit(self) -> None:
+        await self.connection.execute("COMMIT")
+        await self.connection.execute(self._begin)
+
+    async def rollback(self) -> None:
+        await rollback_quietly(self.connection)
+        await self.connection.execute(self._begin)
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    statements: tuple[str, ...]
+def _params(params: Sequence[object]) -> Sequence[object]:
+    return [to_db_time(p) if isinstance(p, datetime) else p for p in params]
 
 
-def split_statements(script: str) -> tuple[str, ...]:
-    """Split a script at statement ends; sqlite3.complete_statement keeps triggers whole."""
-    statements: list[str] = []
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statement = pending.strip()
-            if statement.strip(";").strip():
-                statements.append(statement)
-            pending = ""
-    if pending.strip() and _strip_sql_comments(pending).strip():
-        raise MigrationError("the script ends with an incomplete statement")
-    return tuple(statements)
+@contextmanager
+def _unique_violation() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError as error:
+        if "UNIQUE constraint failed" in str(error):
+            raise UniqueViolation(str(error)) from error
+        raise
 
 
-def _strip_sql_comments(text: str) -> str:
-    return re.sub(r"--[^\n]*", "", text)
+class _UserVersion:
+    """SQLite keeps the schema version in the file header; BEGIN IMMEDIATE is the lock."""
 
+    async def lock_and_read(self, session: Session) -> int:
+        return int(await session.fetch_value("PRAGMA user_version") or 0)
 
-def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """NNNN_name.sql files in version order; versions must run 1, 2, 3... without gaps."""
-    migrations = []
-    for path in sorted(directory.glob("*.sql")):
-        match = _MIGRATION_NAME.fullmatch(path.name)
-        if match is None:
-            raise MigrationError(f"{path.name}: expected NNNN_name.sql")
-        statements = split_statements(path.read_text(encoding="utf-8"))
-        migrations.append(Migration(int(match["version"]), path.name, statements))
-    for expected, migration in enumerate(migrations, start=1):
-        if migration.version != expected:
-            raise MigrationError(f"{migration.name}: expected version {expected:04d}")
-    return migrations
+    async def write(self, session: Session, migration: Migration) -> None:
+        # PRAGMA takes no parameters; the version is an int from the file name.
+        await session.execute(f"PRAGMA user_version={migration.version:d}")
 
 
 class Database:
-    """The process's SQLite connection. Build with `await Database.open(path)`."""
+    """The process's SQLite connections. Build with `await Database.open(path)`."""
+
+    single_process = True
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[object] | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._reader_lock = asyncio.Lock()
         self.path = path
 
     @classmethod
@@ -86,16 +113,12 @@ class Database:
     ) -> Database:
         """Open (creating if needed) and bring the schema up to date."""
         path = Path(path)
-        if str(path) != ":memory:":
+        in_memory = str(path) == ":memory:"
+        if not in_memory:
             path.parent.mkdir(parents=True, exist_ok=True)
             restrict_to_owner(path)
-        # isolation_level=None: no implicit BEGIN from the sqlite3 module; transactions are ours.
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = sqlite3.Row
+        connection = await _connect(path)
         try:
-            await connection.execute("PRAGMA journal_mode=WAL")
-            await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            await connection.execute("PRAGMA foreign_keys=ON")
             # NORMAL is durable in WAL mode except for the last commits on power loss.
             await connection.execute("PRAGMA synchronous=NORMAL")
             # Deleted rows are overwritten with zeros, not left readable in free space (152-FZ:
@@ -103,6 +126,9 @@ class Database:
             await connection.execute("PRAGMA secure_delete=ON")
             database = cls(connection, path)
             await database.migrate(load_migrations() if migrations is None else migrations)
+            if not in_memory:  # a second connection to ":memory:" would be another database
+                database._reader = await _connect(path)
+                await database._reader.execute("PRAGMA query_only=ON")
         except BaseException:
             await connection.close()
             raise
@@ -111,10 +137,14 @@ class Database:
     async def close(self) -> None:
         async with self._lock:
             await self._connection.close()
+        if self._reader is not None:
+            async with self._reader_lock:
+                await self._reader.close()
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Exclusive use of the connection, without a transaction (each statement autocommits).
+        """Exclusive use of the writing connection, without a transaction (each statement
+        autocommits).
 
         A task that already holds it gets an error instead of waiting for itself forever, e.g.
         FSM storage called inside an open unit of work.
@@ -130,7 +160,12 @@ class Database:
                 self._owner = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def connect(self) -> AsyncIterator[Session]:
+        async with self.acquire() as connection:
+            yield SqliteSession(connection)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Session]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an exception.
 
         IMMEDIATE takes SQLite's write lock up front, so another process cannot make a
@@ -139,11 +174,27 @@ class Database:
         async with self.acquire() as connection:
             await connection.execute("BEGIN IMMEDIATE")
             try:
-                yield connection
+                yield SqliteSession(connection)
             except BaseException:
                 await rollback_quietly(connection)
                 raise
             await connection.execute("COMMIT")
+
+    @asynccontextmanager
+    async def unit(self, *, read_only: bool = False) -> AsyncIterator[UnitSession]:
+        """The transaction of a unit of work; rolled back on leaving unless committed.
+
+        A read-only one reads a snapshot on the reading connection (BEGIN DEFERRED takes no
+        write lock) and never waits for a writer.
+        """
+        if read_only and self._reader is not None:
+            async with self._reader_lock:
+                async with self._begun(self._reader, "BEGIN") as session:
+                    yield session
+            return
+        async with self.acquire() as connection:
+            async with self._begun(connection, "BEGIN IMMEDIATE") as session:
+                yield session
 
     async def wipe(self) -> None:
         """After an erasure: copy the write-ahead log into the database and truncate it, so
@@ -152,33 +203,36 @@ class Database:
         async with self.acquire() as connection:
             await connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    @staticmethod
+    @asynccontextmanager
+    async def _begun(connection: aiosqlite.Connection, begin: str) -> AsyncIterator[UnitSession]:
+        await connection.execute(begin)
+        try:
+            yield SqliteUnitSession(connection, begin)
+        finally:
+            # Even if the rollback itself fails (a closed connection), the lock is released.
+            await rollback_quietly(connection)
+
     async def schema_version(self) -> int:
-        async with self.acquire() as connection:
-            return await _user_version(connection)
+        async with self.connect() as session:
+            return await _UserVersion().lock_and_read(session)
 
     async def migrate(self, migrations: Sequence[Migration]) -> None:
-        """Apply the missing migrations, each in its own transaction with its version bump.
+        await apply_migrations(self, _UserVersion(), migrations)
 
-        The version is re-read inside each transaction, so two processes starting together
-        apply every migration once.
-        """
-        for expected, migration in enumerate(migrations, start=1):
-            if migration.version != expected:
-                raise MigrationError(f"{migration.name}: expected version {expected:04d}")
-        current = await self.schema_version()
-        if current > len(migrations):
-            # Older code on a newer schema could corrupt data it does not understand.
-            raise MigrationError(
-                f"database schema version {current} is newer than this code ({len(migrations)})"
-            )
-        for migration in migrations[current:]:
-            async with self.transaction() as connection:
-                if await _user_version(connection) >= migration.version:
-                    continue
-                for statement in migration.statements:
-                    await connection.execute(statement)
-                # PRAGMA takes no parameters; the version is an int from the file name.
-                await connection.execute(f"PRAGMA user_version={migration.version:d}")
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    # isolation_level=None: no implicit BEGIN from the sqlite3 module; transactions are ours.
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    try:
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA foreign_keys=ON")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
 
 
 def restrict_to_owner(path: Path) -> None:
@@ -193,37 +247,7 @@ def restrict_to_owner(path: Path) -> None:
             file.chmod(0o600)
 
 
-async def _user_version(connection: aiosqlite.Connection) -> int:
-    async with connection.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
 async def rollback_quietly(connection: aiosqlite.Connection) -> None:
     """ROLLBACK if a transaction is open; SQLite may already have rolled back on some errors."""
     if connection.in_transaction:
         await connection.execute("ROLLBACK")
-
-
-# Datetimes are stored as fixed-width ISO-8601 UTC text, so text order is time order in SQL.
-
-
-def to_db_time(value: datetime) -> str:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("aware datetime expected")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def to_db_time_or_none(value: datetime | None) -> str | None:
-    return None if value is None else to_db_time(value)
-
-
-def from_db_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def from_db_time_or_none(value: str | None) -> datetime | None:
-    return None if value is None else from_db_time(value)

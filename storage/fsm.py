@@ -1,8 +1,9 @@
-"""aiogram FSM storage on SQLite: dialog state survives restarts.
+"""aiogram FSM storage on either engine (storage/sql.py): dialog state survives restarts.
 
-Reads come from a bounded write-through cache, so an update costs no database round trip for its
-state and data once the chat is known: SQLite is the engine of a single bot process (several
-instances use a shared server engine instead), so this process sees every write it must see.
+On SQLite reads come from a bounded write-through cache, so an update costs no database round
+trip for its state and data once the chat is known: SQLite is the engine of a single bot process,
+so this process sees every write it must see. On PostgreSQL several instances share the records,
+so nothing is cached: every read asks the database.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
@@ -19,7 +20,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
 from core.ports import Clock
-from storage.database import Database, from_db_time, to_db_time
+from storage.sql import SqlDatabase, from_db_time
 
 
 def storage_key_id(key: StorageKey) -> str:
@@ -49,11 +50,9 @@ def _key_columns(key: StorageKey) -> tuple[object, ...]:
     )
 
 
-# The write's time: the injected clock's, else SQLite's (same fixed-width UTC text).
-_STAMP = "COALESCE(?, strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now'))"
 _INSERT_KEY = (
     "INSERT INTO fsm_state (key, bot_id, chat_id, user_id, thread_id, business_connection_id,"
-    f" destiny, state, data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {_STAMP})"
+    " destiny, state, data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -72,16 +71,16 @@ class FsmRecord:
 _DROP_IF_EMPTY = "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data = '{}'"
 
 
-class SqliteFsmStorage(BaseStorage):
-    """aiogram BaseStorage on the shared Database. Data must be JSON-serialisable.
+class SqlFsmStorage(BaseStorage):
+    """aiogram BaseStorage on the shared database. Data must be JSON-serialisable.
 
-    close() leaves the Database open unless close_database=True: the composition root owns it and
+    close() leaves the database open unless close_database=True: the composition root owns it and
     other components (units of work, the outbox worker) still use it during shutdown.
     """
 
     def __init__(
         self,
-        db: Database,
+        db: SqlDatabase,
         *,
         close_database: bool = False,
         cache_size: int = 50_000,
@@ -92,9 +91,12 @@ class SqliteFsmStorage(BaseStorage):
         self._close_database = close_database
         # key id -> (state, data as JSON text); the text doubles as a defensive copy.
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
-        self._cache_size = cache_size
+        # Another process may write the same records: a cache would serve stale dialogs.
+        self._cache_size = cache_size if db.single_process else 0
 
     def _remember(self, key_id: str, state: str | None, data_text: str) -> None:
+        if not self._cache_size:
+            return
         self._cache[key_id] = (state, data_text)
         self._cache.move_to_end(key_id)
         if len(self._cache) > self._cache_size:
@@ -105,31 +107,32 @@ class SqliteFsmStorage(BaseStorage):
         if cached is not None:
             self._cache.move_to_end(key_id)
             return cached
-        async with self._db.acquire() as connection:
-            rows = await connection.execute_fetchall(
+        async with self._db.connect() as session:
+            row = await session.fetch_one(
                 "SELECT state, data FROM fsm_state WHERE key = ?", (key_id,)
             )
-        record: tuple[str | None, str] = (rows[0][0], rows[0][1]) if rows else (None, "{}")
+        record: tuple[str | None, str] = (row[0], row[1]) if row else (None, "{}")
         self._remember(key_id, *record)
         return record
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         key_id = storage_key_id(key)
-        _, data_text = await self._record(key_id)
-        # The cache changes before the write, so a reader in between already sees it.
-        self._remember(key_id, value, data_text)
+        if self._cache_size:
+            # The cache changes before the write, so a reader in between already sees it.
+            _, data_text = await self._record(key_id)
+            self._remember(key_id, value, data_text)
         try:
             if value is None:
-                async with self._db.transaction() as connection:
-                    await connection.execute(
-                        f"UPDATE fsm_state SET state = NULL, updated_at = {_STAMP} WHERE key = ?",
+                async with self._db.transaction() as session:
+                    await session.execute(
+                        "UPDATE fsm_state SET state = NULL, updated_at = ? WHERE key = ?",
                         (self._now(), key_id),
                     )
-                    await connection.execute(_DROP_IF_EMPTY, (key_id,))
+                    await session.execute(_DROP_IF_EMPTY, (key_id,))
             else:
-                async with self._db.acquire() as connection:
-                    await connection.execute(
+                async with self._db.connect() as session:
+                    await session.execute(
                         f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
                         " updated_at = excluded.updated_at",
                         (*_key_columns(key), value, "{}", self._now()),
@@ -168,10 +171,10 @@ class SqliteFsmStorage(BaseStorage):
 
     async def delete_for_user(self, user_id: int) -> int:
         """Forget every dialog of a person (a data deletion request); returns rows removed."""
-        async with self._db.acquire() as connection:
-            cursor = await connection.execute("DELETE FROM fsm_state WHERE user_id = ?", (user_id,))
+        async with self._db.connect() as session:
+            deleted = await session.execute("DELETE FROM fsm_state WHERE user_id = ?", (user_id,))
         self._cache.clear()  # rare: simpler than finding that user's keys
-        return cursor.rowcount
+        return deleted
 
     # --- for retention (bot/dialogs/drafts.py reads the data) --------------------------------
 
@@ -180,31 +183,29 @@ class SqliteFsmStorage(BaseStorage):
 
     async def idle_records(self, written_before: datetime) -> list[FsmRecord]:
         """Records last written before then (a record from before stamping counts as new)."""
-        return await self._records("updated_at < ?", (to_db_time(written_before),))
+        return await self._records("updated_at < ?", (written_before,))
 
     async def delete_if_unchanged(self, key: str, updated_at: datetime) -> bool:
         """Delete a record unless it was written after `updated_at` (when it was read)."""
-        async with self._db.acquire() as connection:
-            cursor = await connection.execute(
-                "DELETE FROM fsm_state WHERE key = ? AND updated_at = ?",
-                (key, to_db_time(updated_at)),
+        async with self._db.connect() as session:
+            deleted = await session.execute(
+                "DELETE FROM fsm_state WHERE key = ? AND updated_at = ?", (key, updated_at)
             )
         self._cache.pop(key, None)
-        return cursor.rowcount > 0
+        return deleted > 0
 
     async def data_values(self, field: str) -> set[str]:
         """Every distinct non-empty text value of one top-level field of the data."""
-        async with self._db.acquire() as connection:
-            rows = await connection.execute_fetchall(
-                "SELECT DISTINCT json_extract(data, ?) FROM fsm_state"
-                " WHERE json_type(data, ?) = 'text'",
-                (f"$.{field}", f"$.{field}"),
+        async with self._db.connect() as session:
+            text = session.json_text("data", field)
+            rows = await session.fetch_all(
+                f"SELECT DISTINCT {text} FROM fsm_state WHERE {text} IS NOT NULL"
             )
         return {str(row[0]) for row in rows if row[0]}
 
     async def _records(self, where: str, params: tuple[object, ...]) -> list[FsmRecord]:
-        async with self._db.acquire() as connection:
-            rows = await connection.execute_fetchall(
+        async with self._db.connect() as session:
+            rows = await session.fetch_all(
                 f"SELECT key, user_id, chat_id, data, updated_at FROM fsm_state WHERE {where}",
                 params,
             )
@@ -222,24 +223,25 @@ class SqliteFsmStorage(BaseStorage):
             )
         return records
 
-    def _now(self) -> str | None:
-        return to_db_time(self._clock.now()) if self._clock is not None else None
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(UTC)
 
     async def _write_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         key_id = storage_key_id(key)
-        state, _ = await self._record(key_id)
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        self._remember(key_id, state, text)
+        if self._cache_size:
+            state, _ = await self._record(key_id)
+            self._remember(key_id, state, text)
         try:
             # One statement autocommits atomically; the empty case also drops an empty record.
-            async with self._db.transaction() if not data else self._db.acquire() as connection:
-                await connection.execute(
+            async with self._db.transaction() if not data else self._db.connect() as session:
+                await session.execute(
                     f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
                     " updated_at = excluded.updated_at",
                     (*_key_columns(key), None, text, self._now()),
                 )
                 if not data:
-                    await connection.execute(_DROP_IF_EMPTY, (key_id,))
+                    await session.execute(_DROP_IF_EMPTY, (key_id,))
         except BaseException:
             self._cache.pop(key_id, None)
             raise

@@ -1,13 +1,9 @@
-"""SQLite implementation of core.support.Conversations; runs inside a unit of work."""
+"""core.support.Conversations on either engine (storage/sql.py); runs inside a unit of work."""
 
 from __future__ import annotations
 
-import sqlite3
-
-import aiosqlite
-
 from core.support import Conversation, ConversationStatus, RelayDirection, RelayedMessage
-from storage.database import from_db_time, to_db_time
+from storage.sql import Row, Session, from_db_time
 
 _CONVERSATION_COLUMNS = (
     "user_id, status, opened_at, thread_id, card_message_id, operator_id, citizen_name,"
@@ -15,7 +11,7 @@ _CONVERSATION_COLUMNS = (
 )
 
 
-def _conversation(row: sqlite3.Row) -> Conversation:
+def _conversation(row: Row) -> Conversation:
     return Conversation(
         user_id=row[0],
         status=ConversationStatus(row[1]),
@@ -29,18 +25,17 @@ def _conversation(row: sqlite3.Row) -> Conversation:
     )
 
 
-def _relayed(row: sqlite3.Row) -> RelayedMessage:
+def _relayed(row: Row) -> RelayedMessage:
     return RelayedMessage(row[0], row[1], row[2], RelayDirection(row[3]))
 
 
-class SqliteConversations:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._db = connection
+class SqlConversations:
+    def __init__(self, db: Session) -> None:
+        self._db = db
 
     async def _conversation_where(self, where: str, value: int) -> Conversation | None:
         sql = f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE {where} = ?"
-        async with self._db.execute(sql, (value,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetch_one(sql + self._db.lock_rows, (value,))
         return _conversation(row) if row else None
 
     async def get(self, user_id: int) -> Conversation | None:
@@ -60,13 +55,13 @@ class SqliteConversations:
             (
                 conversation.user_id,
                 conversation.status.value,
-                to_db_time(conversation.opened_at),
+                conversation.opened_at,
                 conversation.thread_id,
                 conversation.card_message_id,
                 conversation.operator_id,
                 conversation.citizen_name,
                 conversation.operator_name,
-                int(conversation.outsider_told),
+                conversation.outsider_told,
             ),
         )
 
@@ -77,9 +72,15 @@ class SqliteConversations:
         return conversation
 
     async def link(self, relayed: RelayedMessage) -> None:
+        # Replaces a link on either key, as SQLite's INSERT OR REPLACE did (not in PostgreSQL).
         await self._db.execute(
-            "INSERT OR REPLACE INTO relayed_messages "
-            "(user_id, citizen_message_id, topic_message_id, direction) VALUES (?, ?, ?, ?)",
+            "DELETE FROM relayed_messages"
+            " WHERE (user_id = ? AND citizen_message_id = ?) OR topic_message_id = ?",
+            (relayed.user_id, relayed.citizen_message_id, relayed.topic_message_id),
+        )
+        await self._db.execute(
+            "INSERT INTO relayed_messages"
+            " (user_id, citizen_message_id, topic_message_id, direction) VALUES (?, ?, ?, ?)",
             (
                 relayed.user_id,
                 relayed.citizen_message_id,
@@ -93,8 +94,7 @@ class SqliteConversations:
             "SELECT user_id, citizen_message_id, topic_message_id, direction "
             f"FROM relayed_messages WHERE {where}"
         )
-        async with self._db.execute(sql, values) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetch_one(sql, values)
         return _relayed(row) if row else None
 
     async def by_citizen_message(self, user_id: int, message_id: int) -> RelayedMessage | None:

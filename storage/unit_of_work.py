@@ -1,4 +1,4 @@
-"""The unit of work over the shared SQLite connection: the one door to storage for use cases."""
+"""The unit of work over either engine's database: the one door to storage for use cases."""
 
 from __future__ import annotations
 
@@ -7,40 +7,49 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
 
-from storage.database import Database, rollback_quietly
 from storage.repositories import (
-    SqliteApplicationRepository,
-    SqliteAuditTrail,
-    SqliteCitizenRepository,
-    SqliteDestructionLog,
-    SqliteEmailConfirmations,
-    SqliteOutbox,
-    SqliteReminderStore,
+    SqlApplicationRepository,
+    SqlAuditTrail,
+    SqlCitizenRepository,
+    SqlDestructionLog,
+    SqlEmailConfirmations,
+    SqlOutbox,
+    SqlReminderStore,
 )
-from storage.support import SqliteConversations
+from storage.sql import SqlDatabase, UnitSession
+from storage.support import SqlConversations
 
 
-class SqliteUnitOfWork:
+class SqlUnitOfWork:
     """`async with uow: ...; await uow.commit()`. Anything not committed is rolled back on exit.
 
-    Entering takes the database lock and opens a transaction; leaving releases it. Writes made
-    after a commit belong to a fresh transaction and need their own commit. A UoW is single-use.
+    Entering opens a transaction (on SQLite it takes the database lock; on PostgreSQL a pooled
+    connection); leaving releases it. Writes made after a commit belong to a fresh transaction
+    and need their own commit. A UoW is single-use. A read-only one takes no write lock and
+    cannot commit.
     """
 
-    applications: SqliteApplicationRepository
-    audit: SqliteAuditTrail
-    citizens: SqliteCitizenRepository
-    outbox: SqliteOutbox
-    conversations: SqliteConversations
-    reminders: SqliteReminderStore
-    emails: SqliteEmailConfirmations
-    destructions: SqliteDestructionLog
+    applications: SqlApplicationRepository
+    audit: SqlAuditTrail
+    citizens: SqlCitizenRepository
+    outbox: SqlOutbox
+    conversations: SqlConversations
+    reminders: SqlReminderStore
+    emails: SqlEmailConfirmations
+    destructions: SqlDestructionLog
 
-    def __init__(self, db: Database, after_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        db: SqlDatabase,
+        after_commit: Callable[[], None] | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self._db = db
         self._stack: AsyncExitStack | None = None
         self._used = False
         self._after_commit = after_commit
+        self._read_only = read_only
         self._queued = False  # outbox rows added in the open transaction
 
     async def __aenter__(self) -> Self:
@@ -48,22 +57,17 @@ class SqliteUnitOfWork:
             raise RuntimeError("a unit of work is entered once; make a new one")
         self._used = True
         stack = AsyncExitStack()
-        connection = await stack.enter_async_context(self._db.acquire())
-        try:
-            await connection.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            await stack.aclose()
-            raise
-        self._connection = connection
+        session = await stack.enter_async_context(self._db.unit(read_only=self._read_only))
+        self._session: UnitSession = session
         self._stack = stack
-        self.applications = SqliteApplicationRepository(connection)
-        self.audit = SqliteAuditTrail(connection)
-        self.citizens = SqliteCitizenRepository(connection)
-        self.outbox = SqliteOutbox(connection, on_add=self._queue)
-        self.conversations = SqliteConversations(connection)
-        self.reminders = SqliteReminderStore(connection)
-        self.emails = SqliteEmailConfirmations(connection)
-        self.destructions = SqliteDestructionLog(connection)
+        self.applications = SqlApplicationRepository(session)
+        self.audit = SqlAuditTrail(session)
+        self.citizens = SqlCitizenRepository(session)
+        self.outbox = SqlOutbox(session, on_add=self._queue)
+        self.conversations = SqlConversations(session)
+        self.reminders = SqlReminderStore(session)
+        self.emails = SqlEmailConfirmations(session)
+        self.destructions = SqlDestructionLog(session)
         return self
 
     async def __aexit__(
@@ -73,11 +77,8 @@ class SqliteUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         stack, self._stack = self._stack, None
-        if stack is None:
-            return
-        # The lock is released even if the rollback itself fails (e.g. a closed connection).
-        async with stack:
-            await rollback_quietly(self._connection)
+        if stack is not None:
+            await stack.aclose()  # rolls back whatever is not committed
 
     def _queue(self) -> None:
         self._queued = True
@@ -88,25 +89,25 @@ class SqliteUnitOfWork:
 
     async def commit(self) -> None:
         self._require_open()
-        await self._connection.execute("COMMIT")
-        await self._connection.execute("BEGIN IMMEDIATE")
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        await self._session.commit()
         queued, self._queued = self._queued, False
         if queued and self._after_commit is not None:
             self._after_commit()  # wake the sender now instead of at its next tick
 
     async def rollback(self) -> None:
         self._require_open()
-        await rollback_quietly(self._connection)
-        await self._connection.execute("BEGIN IMMEDIATE")
+        await self._session.rollback()
         self._queued = False
 
 
-class SqliteUnitOfWorkFactory:
+class SqlUnitOfWorkFactory:
     """`uow_factory()` gives a new unit of work; what core.ports.UnitOfWorkFactory asks for."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
         self.after_outbox_commit: Callable[[], None] | None = None  # set by the composition root
 
-    def __call__(self) -> SqliteUnitOfWork:
-        return SqliteUnitOfWork(self._db, self.after_outbox_commit)
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._db, self.after_outbox_commit, read_only=read_only)

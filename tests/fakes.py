@@ -184,6 +184,7 @@ class OutboxRow:
     error: str | None = None
     done_at: datetime | None = None
     message_id: int | None = None
+    claimed_until: datetime | None = None  # by a sender (Outbox.due)
 
 
 @dataclass(slots=True)
@@ -221,8 +222,8 @@ class FakeUnitOfWorkFactory:
         self.after_outbox_commit: Callable[[], None] | None = None
         self.queued_commits = 0  # commits that queued outbox rows (and woke the sender)
 
-    def __call__(self) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self)
+    def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self, read_only=read_only)
 
     def fail(self, operation: str, error: Exception, *, after: int = 0) -> None:
         """Make operation raise error once `after` calls have succeeded, until heal().
@@ -290,10 +291,11 @@ class FakeUnitOfWorkFactory:
 
 
 class FakeUnitOfWork:
-    def __init__(self, db: FakeUnitOfWorkFactory) -> None:
+    def __init__(self, db: FakeUnitOfWorkFactory, *, read_only: bool = False) -> None:
         self._db = db
         self._tables: _Tables | None = None
         self._used = False
+        self._read_only = read_only  # reads the last commit without the write lock
         self.queued = False
         # Typed as the ports: the Protocol's attributes are mutable, hence invariant.
         self.applications: ApplicationRepository = FakeApplicationRepository(self)
@@ -309,7 +311,8 @@ class FakeUnitOfWork:
         if self._used:
             raise RuntimeError("a unit of work is entered once; make a new one")
         self._used = True
-        await self._db._acquire()
+        if not self._read_only:
+            await self._db._acquire()
         self._tables = copy.deepcopy(self._db.committed)
         return self
 
@@ -321,10 +324,13 @@ class FakeUnitOfWork:
     ) -> None:
         # Whatever was not committed is dropped, exception or not.
         self._tables = None
-        self._db._release()
+        if not self._read_only:
+            self._db._release()
 
     async def commit(self) -> None:
         tables = self.tables()
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._db._check_fault("uow.commit")
         self._db.committed = copy.deepcopy(tables)
         self._db.commits += 1
@@ -530,17 +536,39 @@ class FakeOutbox:
         self._uow.queued = True
 
     async def due(
-        self, now: datetime, limit: int, kinds: Collection[NotificationKind] | None = None
+        self,
+        now: datetime,
+        limit: int,
+        kinds: Collection[NotificationKind] | None = None,
+        *,
+        claim_until: datetime | None = None,
     ) -> Sequence[Notification]:
         tables = self._uow.check("outbox.due")
-        due = [
-            copy.deepcopy(r.notification)
+        rows = [
+            r
             for _, r in sorted(tables.outbox.items())
             if r.state is OutboxState.PENDING
             and (r.notification.not_before is None or r.notification.not_before <= now)
+            and (r.claimed_until is None or r.claimed_until <= now)
             and (kinds is None or r.notification.kind in kinds)
-        ]
-        return due[:limit]
+        ][:limit]
+        if claim_until is not None:
+            for row in rows:
+                row.claimed_until = claim_until
+        return [copy.deepcopy(r.notification) for r in rows]
+
+    async def release(self, notification: Notification) -> None:
+        assert notification.id is not None
+        row = self._uow.check("outbox.release").outbox.get(notification.id)
+        if row is not None:
+            row.claimed_until = None
+
+    async def release_claims(self) -> int:
+        rows = self._uow.check("outbox.release_claims").outbox.values()
+        claimed = [r for r in rows if r.state is OutboxState.PENDING and r.claimed_until]
+        for row in claimed:
+            row.claimed_until = None
+        return len(claimed)
 
     async def postponed(self, now: datetime) -> Sequence[Notification]:
         tables = self._uow.check("outbox.postponed")
@@ -548,8 +576,10 @@ class FakeOutbox:
             copy.deepcopy(r.notification)
             for _, r in sorted(tables.outbox.items())
             if r.state is OutboxState.PENDING
-            and r.notification.not_before is not None
-            and r.notification.not_before > now
+            and (
+                (r.notification.not_before is not None and r.notification.not_before > now)
+                or (r.claimed_until is not None and r.claimed_until > now)
+            )
         ]
 
     # Every outcome counts as an attempt, as in storage/.
@@ -558,6 +588,7 @@ class FakeOutbox:
     ) -> None:
         row = self._uow.check("outbox.mark_sent").outbox.get(notification_id)
         if row is not None:
+            row.claimed_until = None
             row.state = OutboxState.SENT
             row.done_at = at
             row.message_id = message_id
@@ -566,6 +597,7 @@ class FakeOutbox:
     async def postpone(self, notification_id: int, not_before: datetime, error: str) -> None:
         row = self._uow.check("outbox.postpone").outbox.get(notification_id)
         if row is not None:
+            row.claimed_until = None
             row.notification.attempts += 1
             row.notification.not_before = not_before
             row.error = error[:1_000]
@@ -573,6 +605,7 @@ class FakeOutbox:
     async def mark_failed(self, notification_id: int, error: str, *, at: datetime) -> None:
         row = self._uow.check("outbox.mark_failed").outbox.get(notification_id)
         if row is not None:
+            row.claimed_until = None
             row.state = OutboxState.FAILED
             row.done_at = at
             row.error = error[:1_000]  # storage/ keeps the same bounded length

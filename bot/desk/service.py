@@ -447,7 +447,7 @@ class OperatorDesk:
         original = message.reply_to_message
         if original is None:
             return None
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(read_only=True) as uow:
             if direction is RelayDirection.TO_OPERATORS:
                 found = await uow.conversations.by_citizen_message(user_id, original.message_id)
                 return found.topic_message_id if found else None
@@ -479,7 +479,7 @@ class OperatorDesk:
         """An edited message is edited on the other side too; False when it was never
         relayed (or has nothing to edit), so there is no other side."""
         assert self.chat_id is not None
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(read_only=True) as uow:
             if direction is RelayDirection.TO_OPERATORS:
                 link = await uow.conversations.by_citizen_message(
                     conversation.user_id, message.message_id

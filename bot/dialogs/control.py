@@ -63,7 +63,7 @@ class CitizenDialogs:
         answers = answers_from(await self.state_of(user_id).get_data())
         if answers.locale:
             return answers.locale
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             citizen = await uow.citizens.get(user_id)
         return citizen.locale if citizen else self._texts.default_locale
 

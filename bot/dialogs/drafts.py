@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.dialogs.answers import Answers
 from core.models import DialogRecord
-from storage.fsm import FsmRecord, SqliteFsmStorage
+from storage.fsm import FsmRecord, SqlFsmStorage
 
 SCAN_FIELD = "scan_name"
 assert SCAN_FIELD in Answers.model_fields  # the answers' field the stored scan's name is in
@@ -25,7 +25,7 @@ def _record(stored: FsmRecord) -> DialogRecord:
 
 
 class StoredDialogs:
-    def __init__(self, storage: SqliteFsmStorage) -> None:
+    def __init__(self, storage: SqlFsmStorage) -> None:
         self._storage = storage
 
     async def idle(self, since_before: datetime) -> Sequence[DialogRecord]:

@@ -10,12 +10,15 @@ executed.
 
 Telegram posts only to https URLs, while a bot under test listens on plain HTTP: :meth:`route`
 plays the TLS proxy in front of it, e.g. ``route("https://bot.example", "http://127.0.0.1:8081")``.
+Given several local addresses it is also the load balancer in front of several webhook workers:
+each POST goes to the next one in turn, so a retry after a worker died goes to another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import time
@@ -65,7 +68,7 @@ class WebhookDelivery:
         self.give_up_after = give_up_after
         self.timeout = timeout
         self.attempts: list[WebhookAttempt] = []
-        self._routes: dict[str, str] = {}
+        self._routes: dict[str, itertools.cycle[str]] = {}
         self._lanes: dict[int | str, deque[dict[str, Any]]] = {}
         self._lane_tasks: set[asyncio.Task[None]] = set()
         self._taken: set[int] = set()
@@ -76,15 +79,19 @@ class WebhookDelivery:
 
     # --- set-up ------------------------------------------------------------------------------
 
-    def route(self, public_prefix: str, local_base: str) -> None:
-        """Deliver webhooks whose URL starts with `public_prefix` to `local_base` instead,
-        the rest of the URL kept: what a TLS-terminating proxy in front of the bot does."""
-        self._routes[public_prefix.rstrip("/")] = local_base.rstrip("/")
+    def route(self, public_prefix: str, *local_bases: str) -> None:
+        """Deliver webhooks whose URL starts with `public_prefix` to `local_bases` instead (in
+        turn, when there are several), the rest of the URL kept: what a TLS-terminating proxy
+        and load balancer in front of the bot does."""
+        if not local_bases:
+            raise ValueError("route() needs at least one local address")
+        bases = [base.rstrip("/") for base in local_bases]
+        self._routes[public_prefix.rstrip("/")] = itertools.cycle(bases)
 
     def target(self, url: str) -> str:
-        for prefix, base in self._routes.items():
+        for prefix, bases in self._routes.items():
             if url == prefix or url.startswith((prefix + "/", prefix + "?")):
-                return base + url[len(prefix) :]
+                return next(bases) + url[len(prefix) :]
         return url
 
     async def start(self) -> None:

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sandbox.client import SandboxClient
-from storage.database import from_db_time
+from storage.sql import from_db_time
 from tests.e2e.harness import BotProcess
 
 # What every reminder test runs with (quiet hours off unless a test is about them).

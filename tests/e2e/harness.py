@@ -42,26 +42,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# Variables of the caller's environment that would configure the bot under test.
+_BOT_SETTINGS = (
+    *("BOT_", "TELEGRAM_", "DATA_", "DATABASE_", "PAPER_", "PAYMENT_", "SUPPORT_", "WEB_"),
+    *("WEBHOOK_", "FLOOD_", "REDIS_"),
+)
+
+
 def base_environment(api_base: str, data_dir: Path, web_port: int | None = None) -> dict[str, str]:
     """The bot's environment: the caller's minus anything that configures the bot, plus ours:
     polling, /healthz on 127.0.0.1:`web_port` (a free port when not given), no flood control."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(
-            (
-                "BOT_",
-                "TELEGRAM_",
-                "DATA_",
-                "PAPER_",
-                "PAYMENT_",
-                "SUPPORT_",
-                "WEB_",
-                "WEBHOOK_",
-                "FLOOD_",
-            )
-        )
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_BOT_SETTINGS)}
     env.update(
         {
             "BOT_TOKEN": TOKEN,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,8 +15,8 @@ from bot.i18n import Texts
 from sandbox.client import SandboxClient, message_text
 from sandbox.emulator import Emulator
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import BotProcess
-from tests.e2e.journey import IVANOV, Citizen, button_labels, new_citizen
+from tests.e2e.harness import ROOT, BotProcess
+from tests.e2e.journey import IVANOV, KOZLOV, Citizen, Person, button_labels, new_citizen
 
 
 async def to_contact(c: Citizen) -> None:
@@ -81,8 +83,8 @@ async def test_cancel_after_submit_keeps_the_applications_scan(
     assert [p.name for p in bot.stored_files()] == [row["scan_name"]]
 
 
-async def completed(c: Citizen) -> str:
-    await c.to_delivery(IVANOV)
+async def completed(c: Citizen, person: Person = IVANOV) -> str:
+    await c.to_delivery(person)
     await c.choose_electronic()
     number = await c.submit()
     await c.wait_status("ready")
@@ -103,19 +105,87 @@ async def test_status_lists_each_change_with_its_date(
         assert re.search(rf"^\d\d\.\d\d\.\d{{4}} \d\d:\d\d — {name}$", reply, re.M), reply
 
 
-async def test_status_times_are_in_the_configured_time_zone(
-    start_bot: StartBot, client: SandboxClient, texts: Texts
-) -> None:
-    zone = ZoneInfo("Asia/Vladivostok")  # UTC+10: far enough from UTC to tell them apart
-    await start_bot({"TIMEZONE": "Asia/Vladivostok"})
-    c = await new_citizen(client, texts)
-    await completed(c)
+async def status_times(c: Citizen) -> list[tuple[datetime, str]]:
+    """/status's history lines: each moment as written, and what stands between it and " — "
+    (a zone label, or nothing)."""
     await c.user.send_command("/status")
     reply = message_text(await c.expect("status.application"))
-    shown = re.search(r"^(\d\d\.\d\d\.\d{4} \d\d:\d\d) — ", reply, re.M)
-    assert shown is not None, reply
-    at = datetime.strptime(shown.group(1), "%d.%m.%Y %H:%M").replace(tzinfo=zone)
-    assert abs(datetime.now(zone) - at) < timedelta(minutes=3)
+    shown = re.findall(r"^(\d\d\.\d\d\.\d{4} \d\d:\d\d)(.*?) — ", reply, re.M)
+    assert shown, reply
+    return [(datetime.strptime(at, "%d.%m.%Y %H:%M"), label.strip()) for at, label in shown]
+
+
+async def expected_dates(c: Citizen) -> list[tuple[datetime, str]]:
+    """The pushes' "expected by" moments, each with what follows it (a zone label, or nothing)."""
+    head = re.escape(c.t("next.by", at="@").split("@")[0])
+    found = []
+    for message in await c.user.messages():
+        found += re.findall(rf"{head}(\d\d\.\d\d\.\d{{4}} \d\d:\d\d)([^.]*)", message_text(message))
+    assert found
+    return [(datetime.strptime(at, "%d.%m.%Y %H:%M"), label.strip()) for at, label in found]
+
+
+def written_now(at: datetime, zone: ZoneInfo) -> bool:
+    """`at`, as written with no zone, is the clock of `zone` about now."""
+    return abs(datetime.now(zone) - at.replace(tzinfo=zone)) < timedelta(minutes=3)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_status_times_are_in_the_citizens_own_zone_with_no_label(
+    lang: str, start_bot: StartBot, client: SandboxClient, texts: Texts
+) -> None:
+    # KOZLOV lives in Novosibirsk (UTC+7); TIMEZONE is neither that nor UTC.
+    await start_bot({"TIMEZONE": "Asia/Vladivostok"})
+    c = await new_citizen(client, texts, lang=lang)
+    await completed(c, KOZLOV)
+    for at, label in await status_times(c):
+        assert label == ""
+        assert written_now(at, ZoneInfo("Asia/Novosibirsk")), at
+    # The pushes' "what happens next" dates are in the same zone, minutes ahead at most.
+    assert all(label == "" for _, label in await expected_dates(c))
+
+
+def register_without_region(tmp_path: Path, person: Person) -> Path:
+    """The demo register with `person`'s region one the table of zones does not know."""
+    demo = (ROOT / "storage" / "demo" / "register.csv").read_text(encoding="utf-8")
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "\n".join(
+            line.replace(person.region, "Atlantis") if line.startswith(person.enp) else line
+            for line in demo.splitlines()
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    return register
+
+
+@pytest.mark.parametrize(
+    ("timezone", "lang", "label"),
+    [
+        ("Europe/Moscow", "ru", "МСК"),
+        ("Europe/Moscow", "en", "Moscow time"),
+        ("Asia/Vladivostok", "ru", "UTC+10"),
+        ("Asia/Vladivostok", "en", "UTC+10"),
+    ],
+)
+async def test_status_times_say_their_zone_when_the_citizens_region_is_unknown(
+    timezone: str,
+    lang: str,
+    label: str,
+    start_bot: StartBot,
+    client: SandboxClient,
+    texts: Texts,
+    tmp_path: Path,
+) -> None:
+    register = register_without_region(tmp_path, IVANOV)
+    await start_bot({"TIMEZONE": timezone, "REGISTRY_PATH": str(register)})
+    c = await new_citizen(client, texts, lang=lang)
+    await completed(c)
+    for at, shown in await status_times(c):
+        assert shown == label
+        assert written_now(at, ZoneInfo(timezone)), at
+    assert all(shown == label for _, shown in await expected_dates(c))
 
 
 async def test_policy_before_completion_says_there_is_none(
@@ -131,6 +201,14 @@ async def test_policy_is_sent_again_by_its_stored_file_id(
 ) -> None:
     c = await new_citizen(client, texts)
     await completed(c)
+    # The file_id is stored once Telegram's answer is back; a lookup reads only what is
+    # committed (it does not wait for a write in progress), so ask once it is there.
+    for _ in range(200):
+        if bot.query("SELECT policy_file_id FROM applications")[0][0]:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the PDF's file_id was never stored")
     await c.user.send_command("/policy")
     again = await c.user.wait_for(lambda m: "document" in m, timeout=15)
     first, second = emulator.calls("sendDocument")

@@ -13,9 +13,9 @@ from bench.register import person, write_register
 from bench.seed import BOT_ID, seed
 from core.models import ApplicationStatus, NotificationKind
 from storage.database import Database
-from storage.fsm import SqliteFsmStorage
+from storage.fsm import SqlFsmStorage
 from storage.register import load_register
-from storage.unit_of_work import SqliteUnitOfWorkFactory
+from storage.unit_of_work import SqlUnitOfWorkFactory
 
 
 def test_bench_register_loads(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ async def test_seeded_applications_read_back(tmp_path: Path) -> None:
     assert seeded.pending_notifications == 60
     db = await Database.open(db_path)
     try:
-        factory = SqliteUnitOfWorkFactory(db)
+        factory = SqlUnitOfWorkFactory(db)
         user_id = seeded.user_ids[17]
         async with factory() as uow:
             [application] = await uow.applications.list_for_user(user_id)
@@ -49,7 +49,7 @@ async def test_seeded_applications_read_back(tmp_path: Path) -> None:
         assert len(due) == 60
         assert {n.kind for n in due} == {NotificationKind.STATUS_CHANGED}
         assert [n.payload["status"] for n in due[:30]] == ["submitted"] * 30
-        fsm = SqliteFsmStorage(db)
+        fsm = SqlFsmStorage(db)
         data = await fsm.get_data(StorageKey(bot_id=BOT_ID, chat_id=user_id, user_id=user_id))
         assert data["run_id"] == application.idempotency_key
     finally:

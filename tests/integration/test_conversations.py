@@ -1,4 +1,4 @@
-"""Support conversations and the relay map: one contract for SQLite and the in-memory fake."""
+"""Support conversations and the relay map: one contract for the in-memory fake and each engine."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 
 from core.ports import UnitOfWorkFactory
 from core.support import Conversation, ConversationStatus, RelayDirection, RelayedMessage
-from tests.integration.test_repositories import uow_factory  # noqa: F401 - the shared fixture
 
 OPENED = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
-async def test_conversation_round_trip_and_lookup_by_topic(uow_factory: UnitOfWorkFactory) -> None:  # noqa: F811
+async def test_conversation_round_trip_and_lookup_by_topic(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         await uow.conversations.save(Conversation(7, ConversationStatus.WAITING, OPENED))
         await uow.commit()
@@ -32,14 +31,14 @@ async def test_conversation_round_trip_and_lookup_by_topic(uow_factory: UnitOfWo
         assert await uow.conversations.get(8) is None
 
 
-async def test_uncommitted_conversation_is_rolled_back(uow_factory: UnitOfWorkFactory) -> None:  # noqa: F811
+async def test_uncommitted_conversation_is_rolled_back(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         await uow.conversations.save(Conversation(7, ConversationStatus.WAITING, OPENED))
     async with uow_factory() as uow:
         assert await uow.conversations.get(7) is None
 
 
-async def test_relayed_messages_map_both_ways(uow_factory: UnitOfWorkFactory) -> None:  # noqa: F811
+async def test_relayed_messages_map_both_ways(uow_factory: UnitOfWorkFactory) -> None:
     inbound = RelayedMessage(7, 10, 500, RelayDirection.TO_OPERATORS)
     outbound = RelayedMessage(7, 11, 501, RelayDirection.TO_CITIZEN)
     async with uow_factory() as uow:

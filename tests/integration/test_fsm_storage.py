@@ -1,8 +1,8 @@
-"""One contract suite over aiogram's MemoryStorage and SqliteFsmStorage: they must agree."""
+"""One contract suite over aiogram's MemoryStorage and SqlFsmStorage on SQLite and on PostgreSQL:
+they must agree."""
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from aiogram.exceptions import DataNotDictLikeError
@@ -11,8 +11,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
 
-from storage.database import Database
-from storage.fsm import SqliteFsmStorage, storage_key_id
+from storage.engines import open_database, parse_database_url
+from storage.fsm import SqlFsmStorage, storage_key_id
+from storage.sql import SqlDatabase
+from tests.integration.conftest import ENGINES, empty_database_url
 
 
 class Restore(StatesGroup):
@@ -23,18 +25,21 @@ class Restore(StatesGroup):
 KEY = StorageKey(bot_id=1, chat_id=-100500, user_id=42)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BaseStorage]:
-    if request.param == "memory":
+@pytest.fixture(params=["memory", *ENGINES])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    return None if request.param == "memory" else empty_database_url(request.param, request)
+
+
+@pytest.fixture
+async def storage(backend_url: str | None) -> AsyncIterator[BaseStorage]:
+    if backend_url is None:
         memory = MemoryStorage()
         yield memory
         await memory.close()
         return
-    db = await Database.open(tmp_path / "fsm.sqlite3")
-    sqlite = SqliteFsmStorage(db)
-    yield sqlite
-    await sqlite.close()
-    await db.close()
+    fsm = SqlFsmStorage(await open_database(parse_database_url(backend_url)), close_database=True)
+    yield fsm
+    await fsm.close()
 
 
 async def test_a_new_key_has_no_state_and_no_data(storage: BaseStorage) -> None:
@@ -151,20 +156,20 @@ async def test_fsm_context_clear(storage: BaseStorage) -> None:
     assert await context.get_data() == {}
 
 
-# ---------------------------------------------------------------- SQLite only
+# ---------------------------------------------------------------- each engine
 
 
-async def test_state_and_data_survive_closing_and_reopening_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "fsm.sqlite3"
+async def test_state_and_data_survive_closing_and_reopening_the_database(
+    database_url: str,
+) -> None:
+    url = parse_database_url(database_url)
     forum_key = replace(KEY, thread_id=12, destiny="desk")
-    db = await Database.open(path)
-    fsm = SqliteFsmStorage(db, close_database=True)
+    fsm = SqlFsmStorage(await open_database(url), close_database=True)
     await fsm.set_state(forum_key, Restore.delivery)
     await fsm.set_data(forum_key, {"reason": "stolen", "answers": [1, 2]})
     await fsm.close()
 
-    db = await Database.open(path)
-    fsm = SqliteFsmStorage(db, close_database=True)
+    fsm = SqlFsmStorage(await open_database(url), close_database=True)
     try:
         assert await fsm.get_state(forum_key) == "Restore:delivery"
         assert await fsm.get_data(forum_key) == {"reason": "stolen", "answers": [1, 2]}
@@ -173,31 +178,48 @@ async def test_state_and_data_survive_closing_and_reopening_the_file(tmp_path: P
         await fsm.close()
 
 
-async def count_rows(db: Database) -> int:
-    async with db.acquire() as connection:
-        async with connection.execute("SELECT count(*) FROM fsm_state") as cursor:
-            row = await cursor.fetchone()
-    assert row is not None
-    return int(row[0])
+async def count_rows(db: SqlDatabase) -> int:
+    async with db.connect() as session:
+        return int(await session.fetch_value("SELECT count(*) FROM fsm_state"))
 
 
-async def test_a_cleared_key_leaves_no_row_behind(db: Database) -> None:
-    fsm = SqliteFsmStorage(db)
+async def test_a_cleared_key_leaves_no_row_behind(database: SqlDatabase) -> None:
+    fsm = SqlFsmStorage(database)
     await fsm.set_state(KEY, Restore.passport)
     await fsm.set_data(KEY, {"a": 1})
-    assert await count_rows(db) == 1
+    assert await count_rows(database) == 1
     await FSMContext(storage=fsm, key=KEY).clear()
-    assert await count_rows(db) == 0
+    assert await count_rows(database) == 0
 
 
-async def test_close_leaves_a_shared_database_open(db: Database) -> None:
-    fsm = SqliteFsmStorage(db)
+async def test_close_leaves_a_shared_database_open(database: SqlDatabase) -> None:
+    fsm = SqlFsmStorage(database)
     await fsm.close()
-    assert await db.schema_version() > 0
+    assert await database.schema_version() > 0
 
 
-async def test_delete_for_user_forgets_every_dialog_of_that_person(db: Database) -> None:
-    fsm = SqliteFsmStorage(db)
+async def test_processes_sharing_postgresql_see_each_others_dialogs(postgres_url: str) -> None:
+    """Nothing is cached across processes: SQLite's cache would serve a stale dialog here."""
+    url = parse_database_url(postgres_url)
+    first = SqlFsmStorage(await open_database(url), close_database=True)
+    second = SqlFsmStorage(await open_database(url), close_database=True)
+    try:
+        assert await second.get_state(KEY) is None
+        await first.set_state(KEY, Restore.passport)
+        await first.update_data(KEY, {"reason": "lost"})
+        assert await second.get_state(KEY) == "Restore:passport"
+        assert await second.get_data(KEY) == {"reason": "lost"}
+        await second.set_state(KEY, None)
+        assert await first.get_state(KEY) is None
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_delete_for_user_forgets_every_dialog_of_that_person(
+    database: SqlDatabase,
+) -> None:
+    fsm = SqlFsmStorage(database)
     await fsm.set_data(KEY, {"passport": "4508 123456"})
     await fsm.set_state(replace(KEY, thread_id=5), Restore.passport)
     await fsm.set_state(replace(KEY, user_id=7), Restore.passport)

@@ -1,8 +1,8 @@
-"""Repository contract, run over SQLite and over the in-memory fakes so both keep one behaviour."""
+"""Repository contract, run over the in-memory fakes, SQLite and PostgreSQL so all keep one
+behaviour (the uow_factory fixture is in conftest.py)."""
 
-from collections.abc import AsyncIterator
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -21,23 +21,8 @@ from core.models import (
     StoredFile,
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
-from storage.database import Database
-from storage.unit_of_work import SqliteUnitOfWorkFactory
-from tests.fakes import FakeUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 27, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "fake"])
-async def uow_factory(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[UnitOfWorkFactory]:
-    if request.param == "fake":
-        yield FakeUnitOfWorkFactory()
-        return
-    db = await Database.open(tmp_path / "bot.sqlite3")
-    yield SqliteUnitOfWorkFactory(db)
-    await db.close()
 
 
 def make_draft(key: str = "run-1", *, user_id: int = 42, **changes: object) -> ApplicationDraft:
@@ -365,3 +350,101 @@ async def test_outbox_postponed_rows_are_those_waiting_for_a_retry(
         assert [(n.id, n.chat_id, n.attempts) for n in waiting] == [(ids[0], 1, 1), (ids[2], 3, 1)]
         assert [n.id for n in await uow.outbox.postponed(NOW + timedelta(seconds=10))] == ids[2:]
         assert await outbox_ids(uow, NOW) == ids[1:2]
+
+
+async def test_claimed_rows_are_due_for_no_one_else_until_released_or_lapsed(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    notes = [Notification(chat_id=42 + i, kind=NotificationKind.STATUS_CHANGED) for i in range(3)]
+    async with uow_factory() as uow:
+        for note in notes:
+            await uow.outbox.add(note)
+        await uow.commit()
+    until = NOW + timedelta(minutes=5)
+    async with uow_factory() as uow:
+        claimed = await uow.outbox.due(NOW, limit=2, claim_until=until)
+        await uow.commit()
+    assert [n.id for n in claimed] == [notes[0].id, notes[1].id]
+    assert [n.not_before for n in claimed] == [None, None]  # their own, not the claim's
+
+    async with uow_factory() as uow:
+        assert await outbox_ids(uow, NOW) == [notes[2].id]
+        await uow.outbox.release(claimed[1])
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await outbox_ids(uow, NOW) == [notes[1].id, notes[2].id]
+        # A claim that lapses (its sender died) makes the row due again.
+        assert await outbox_ids(uow, until) == [n.id for n in notes]
+
+
+async def test_a_finished_row_is_not_brought_back_by_release(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.outbox.add(Notification(chat_id=42, kind=NotificationKind.STATUS_CHANGED))
+        await uow.commit()
+    async with uow_factory() as uow:
+        [row] = await uow.outbox.due(NOW, limit=5, claim_until=NOW + timedelta(minutes=5))
+        assert row.id is not None
+        await uow.outbox.mark_sent(row.id, at=NOW, message_id=9)
+        await uow.outbox.release(row)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await outbox_ids(uow, NOW + timedelta(days=1)) == []
+
+
+async def test_a_read_only_unit_of_work_reads_the_last_commit_and_cannot_commit(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    added = await add(uow_factory, make_draft())
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.applications.get(added.id) == added
+        assert await uow.applications.list_for_user(42) == [added]
+        with pytest.raises(RuntimeError, match="read-only"):
+            await uow.commit()
+
+
+async def test_a_read_only_unit_of_work_does_not_wait_for_an_open_write(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await add(uow_factory, make_draft())
+    async with uow_factory() as writer:
+        await writer.citizens.save(Citizen(user_id=42, locale="ru"))
+        async with asyncio.timeout(2):  # the writer holds the write lock meanwhile
+            async with uow_factory(read_only=True) as reader:
+                assert await reader.citizens.get(42) is None  # not committed yet
+                assert len(await reader.applications.list_for_user(42)) == 1
+        await writer.commit()
+    async with uow_factory(read_only=True) as reader:
+        assert await reader.citizens.get(42) == Citizen(user_id=42, locale="ru")
+
+
+async def test_claimed_rows_count_as_waiting_and_are_all_given_back_at_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    notes = [Notification(chat_id=7, kind=NotificationKind.STATUS_CHANGED) for _ in range(3)]
+    async with uow_factory() as uow:
+        for note in notes:
+            await uow.outbox.add(note)
+        await uow.commit()
+    async with uow_factory() as uow:
+        claimed = await uow.outbox.due(NOW, limit=2, claim_until=NOW + timedelta(minutes=5))
+        await uow.commit()
+    async with uow_factory() as uow:
+        # Another sender sees them held, so it keeps the chat's later row back.
+        assert [n.id for n in await uow.outbox.postponed(NOW)] == [n.id for n in claimed]
+        # The sender that held them is gone: the one active sender takes them back at start.
+        assert await uow.outbox.release_claims() == 2
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.postponed(NOW) == []
+        assert await outbox_ids(uow, NOW) == [n.id for n in notes]
+        assert await uow.outbox.release_claims() == 0
+
+
+async def test_no_kinds_means_no_rows(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.outbox.add(Notification(chat_id=7, kind=NotificationKind.STATUS_CHANGED))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.due(NOW, limit=5, kinds=(), claim_until=NOW) == []

@@ -23,11 +23,10 @@ from core.models import (
 )
 from core.ports import UnitOfWorkFactory
 from core.support import Conversation, ConversationStatus, RelayDirection, RelayedMessage
-from tests.integration.test_repositories import (  # noqa: F401 - the shared fixture
+from tests.integration.test_repositories import (
     NOW,
     add,
     make_draft,
-    uow_factory,
 )
 
 S = ApplicationStatus
@@ -46,7 +45,7 @@ async def finish(
     return application
 
 
-async def test_the_scan_destruction_time_round_trips(uow_factory: UnitOfWorkFactory) -> None:  # noqa: F811
+async def test_the_scan_destruction_time_round_trips(uow_factory: UnitOfWorkFactory) -> None:
     added = await add(uow_factory, make_draft())
     done = await finish(uow_factory, added.id, S.REJECTED, scan=None, scan_destroyed_at=NOW)
     async with uow_factory() as uow:
@@ -54,7 +53,7 @@ async def test_the_scan_destruction_time_round_trips(uow_factory: UnitOfWorkFact
 
 
 async def test_finished_applications_holding_scans_and_expired_ones_are_found(
-    uow_factory: UnitOfWorkFactory,  # noqa: F811
+    uow_factory: UnitOfWorkFactory,
 ) -> None:
     open_one = await add(uow_factory, make_draft("a"))
     with_scan = await add(uow_factory, make_draft("b"))
@@ -76,7 +75,7 @@ async def test_finished_applications_holding_scans_and_expired_ones_are_found(
 
 
 async def test_anonymising_removes_the_person_and_keeps_status_and_dates(
-    uow_factory: UnitOfWorkFactory,  # noqa: F811
+    uow_factory: UnitOfWorkFactory,
 ) -> None:
     added = await add(uow_factory, make_draft())
     coded = await add(uow_factory, make_draft("coded"))
@@ -113,7 +112,7 @@ async def test_anonymising_removes_the_person_and_keeps_status_and_dates(
 
 
 async def test_anonymising_the_audit_drops_the_citizen_and_free_text(
-    uow_factory: UnitOfWorkFactory,  # noqa: F811
+    uow_factory: UnitOfWorkFactory,
 ) -> None:
     app = await add(uow_factory, make_draft())
     other = await add(uow_factory, make_draft("other"))
@@ -140,7 +139,7 @@ async def test_anonymising_the_audit_drops_the_citizen_and_free_text(
         ]
 
 
-async def test_destructions_are_recorded_in_order(uow_factory: UnitOfWorkFactory) -> None:  # noqa: F811
+async def test_destructions_are_recorded_in_order(uow_factory: UnitOfWorkFactory) -> None:
     app = await add(uow_factory, make_draft())
     rows = [
         Destruction(DestroyedData.SCAN, DestructionReason.FINAL_STATUS, NOW, app.id),
@@ -155,7 +154,7 @@ async def test_destructions_are_recorded_in_order(uow_factory: UnitOfWorkFactory
 
 
 async def test_a_citizen_their_outbox_rows_and_conversation_are_deleted(
-    uow_factory: UnitOfWorkFactory,  # noqa: F811
+    uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with uow_factory() as uow:
         await uow.citizens.save(Citizen(42, "ru", phone="+79990000001"))

@@ -17,9 +17,9 @@ from core.models import Citizen, DestroyedData
 from core.restoration import RestorationService
 from core.retention import DataRetention, RetentionPeriods
 from storage.database import Database
-from storage.fsm import SqliteFsmStorage
+from storage.fsm import SqlFsmStorage
 from storage.keys import load_data_keys
-from storage.unit_of_work import SqliteUnitOfWorkFactory
+from storage.unit_of_work import SqlUnitOfWorkFactory
 from storage.vault import DiskFileVault
 from tests.fakes import FakeClock, FakeRegister
 
@@ -33,10 +33,10 @@ PHONE = "+79990000777"
 class Storage:
     clock: FakeClock
     db: Database
-    fsm: SqliteFsmStorage
+    fsm: SqlFsmStorage
     vault: DiskFileVault
     retention: DataRetention
-    uow_factory: SqliteUnitOfWorkFactory
+    uow_factory: SqlUnitOfWorkFactory
 
     def key(self, user_id: int) -> StorageKey:
         return StorageKey(bot_id=1, chat_id=user_id, user_id=user_id)
@@ -47,9 +47,9 @@ async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
     # File times are real; the clock starts at the real time and moves on from there.
     clock = FakeClock(datetime.now(UTC))
     db = await Database.open(tmp_path / "bot.sqlite3")
-    fsm = SqliteFsmStorage(db, clock=clock)
+    fsm = SqlFsmStorage(db, clock=clock)
     vault = DiskFileVault(tmp_path / "files", load_data_keys(None, tmp_path / "data.key"))
-    uow_factory = SqliteUnitOfWorkFactory(db)
+    uow_factory = SqlUnitOfWorkFactory(db)
     restoration = RestorationService(
         uow_factory=uow_factory, register=FakeRegister(), clock=clock, timings=TIMINGS, vault=vault
     )

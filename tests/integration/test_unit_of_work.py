@@ -1,21 +1,23 @@
-"""What only a real SQLite unit of work can show: atomicity with the service, locking, isolation."""
+"""What only a real unit of work can show, on each engine: atomicity with the service,
+isolation, cancellation; and SQLite's one writing connection."""
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
 from core.delivery_methods import ProcessingTimings
-from core.models import ApplicationStatus, Citizen, StatusChange
+from core.models import ApplicationStatus, Citizen, Notification, NotificationKind, StatusChange
 from core.restoration import RestorationService
 from core.workflow import SYSTEM_ACTOR
 from storage.database import Database
-from storage.fsm import SqliteFsmStorage
+from storage.engines import open_database, parse_database_url
+from storage.fsm import SqlFsmStorage
 from storage.register import InMemoryRegister
-from storage.repositories import SqliteAuditTrail
-from storage.unit_of_work import SqliteUnitOfWork, SqliteUnitOfWorkFactory
+from storage.repositories import SqlAuditTrail
+from storage.sql import SqlDatabase
+from storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.fakes import FakeClock
 from tests.integration.test_repositories import make_draft
 
@@ -27,9 +29,9 @@ class AuditDiskFull(Exception):
 
 
 async def test_status_change_and_its_audit_row_are_written_together_or_not_at_all(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    database: SqlDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    factory = SqliteUnitOfWorkFactory(db)
+    factory = SqlUnitOfWorkFactory(database)
     service = RestorationService(
         uow_factory=factory,
         register=InMemoryRegister([]),
@@ -39,11 +41,11 @@ async def test_status_change_and_its_audit_row_are_written_together_or_not_at_al
     application = await service.submit(make_draft())
 
     # The service updates the application first, then records the audit row: fail in between.
-    async def failing_record(self: SqliteAuditTrail, change: StatusChange) -> None:
+    async def failing_record(self: SqlAuditTrail, change: StatusChange) -> None:
         raise AuditDiskFull
 
     with monkeypatch.context() as patch:
-        patch.setattr(SqliteAuditTrail, "record", failing_record)
+        patch.setattr(SqlAuditTrail, "record", failing_record)
         with pytest.raises(AuditDiskFull):
             await service.change_status(
                 application.id, ApplicationStatus.PROCESSING, actor=SYSTEM_ACTOR
@@ -71,8 +73,8 @@ async def test_status_change_and_its_audit_row_are_written_together_or_not_at_al
     assert len(pending) == 1
 
 
-async def test_units_of_work_run_one_at_a_time(db: Database) -> None:
-    factory = SqliteUnitOfWorkFactory(db)
+async def test_sqlite_units_of_work_run_one_at_a_time(db: Database) -> None:
+    factory = SqlUnitOfWorkFactory(db)
     events: list[str] = []
     first_inside = asyncio.Event()
 
@@ -96,27 +98,28 @@ async def test_units_of_work_run_one_at_a_time(db: Database) -> None:
     assert events == ["first in", "first out", "second in"]
 
 
-async def test_another_connection_sees_only_committed_data(db: Database, db_path: Path) -> None:
-    other = await Database.open(db_path)  # as another process would
+async def test_another_process_sees_only_committed_data(
+    database: SqlDatabase, database_url: str
+) -> None:
+    other = await open_database(parse_database_url(database_url))  # as another process would
     try:
-        async with SqliteUnitOfWork(db) as uow:
+        async with SqlUnitOfWork(database) as uow:
             await uow.citizens.save(Citizen(user_id=5, locale="ru"))
-            async with other.acquire() as connection:
-                async with connection.execute("SELECT count(*) FROM citizens") as cursor:
-                    assert (await cursor.fetchone())[0] == 0
+            async with other.connect() as session:
+                assert await session.fetch_value("SELECT count(*) FROM citizens") == 0
             await uow.commit()
-        async with SqliteUnitOfWork(other) as uow:
+        async with SqlUnitOfWork(other) as uow:
             assert await uow.citizens.get(5) == Citizen(user_id=5, locale="ru")
     finally:
         await other.close()
 
 
-async def test_fsm_storage_inside_an_open_unit_of_work_fails_fast_instead_of_hanging(
+async def test_sqlite_fsm_storage_inside_an_open_unit_of_work_fails_fast_instead_of_hanging(
     db: Database,
 ) -> None:
-    fsm = SqliteFsmStorage(db)
+    fsm = SqlFsmStorage(db)
     key = StorageKey(bot_id=1, chat_id=2, user_id=2)
-    async with SqliteUnitOfWork(db):
+    async with SqlUnitOfWork(db):
         # asyncio.timeout, not wait_for: the call must run in this very task.
         with pytest.raises(RuntimeError, match="already held"):
             async with asyncio.timeout(1):
@@ -124,8 +127,10 @@ async def test_fsm_storage_inside_an_open_unit_of_work_fails_fast_instead_of_han
     assert await fsm.get_state(key) is None
 
 
-async def test_a_cancelled_unit_of_work_rolls_back_and_frees_the_database(db: Database) -> None:
-    factory = SqliteUnitOfWorkFactory(db)
+async def test_a_cancelled_unit_of_work_rolls_back_and_frees_the_database(
+    database: SqlDatabase,
+) -> None:
+    factory = SqlUnitOfWorkFactory(database)
     inside = asyncio.Event()
 
     async def stuck() -> None:
@@ -144,11 +149,40 @@ async def test_a_cancelled_unit_of_work_rolls_back_and_frees_the_database(db: Da
             assert await uow.citizens.get(9) is None
 
 
-async def test_using_repositories_outside_the_block_is_refused(db: Database) -> None:
-    uow = SqliteUnitOfWork(db)
+async def test_using_repositories_outside_the_block_is_refused(database: SqlDatabase) -> None:
+    uow = SqlUnitOfWork(database)
     with pytest.raises(RuntimeError):
         await uow.commit()
     async with uow:
         pass
     with pytest.raises(RuntimeError):
         await uow.commit()
+
+
+async def test_only_a_commit_that_queued_outbox_rows_wakes_the_sender(
+    database: SqlDatabase,
+) -> None:
+    factory = SqlUnitOfWorkFactory(database)
+    wakes: list[str] = []
+    factory.after_outbox_commit = lambda: wakes.append("wake")
+    async with factory() as uow:
+        await uow.citizens.save(Citizen(user_id=1, locale="ru"))
+        await uow.commit()
+        assert wakes == []
+        await uow.outbox.add(Notification(chat_id=1, kind=NotificationKind.STATUS_CHANGED))
+        assert wakes == []  # not before the row is committed
+        await uow.commit()
+    assert wakes == ["wake"]
+    async with factory() as uow:
+        await uow.outbox.add(Notification(chat_id=1, kind=NotificationKind.STATUS_CHANGED))
+        await uow.rollback()
+        await uow.commit()
+    assert wakes == ["wake"]
+
+
+async def test_a_read_only_unit_of_work_cannot_write(database: SqlDatabase) -> None:
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        with pytest.raises(Exception, match=r"(?i)read-?only"):  # the engine's own error
+            await uow.citizens.save(Citizen(user_id=1, locale="ru"))
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        assert await uow.citizens.get(1) is None

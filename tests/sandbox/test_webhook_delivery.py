@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,3 +164,36 @@ async def test_webhook_ports_are_those_telegram_allows(bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="only on ports 80, 88, 443 or 8443"):
         await bot.set_webhook("https://bot.test.invalid:8081/hook")
     assert await bot.set_webhook("https://bot.test.invalid:8443/hook")
+
+
+async def test_several_workers_share_the_updates_and_a_dead_one_is_passed_over(
+    emu: Emulator, bot: Bot, client: SandboxClient, receiver: Receiver
+) -> None:
+    second = Receiver()
+    app = web.Application()
+    app.router.add_post("/telegram/hook", second.handle)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    second.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        # Two live workers and one that is down, as behind a load balancer.
+        emu.webhooks.route(
+            "https://bot.test.invalid", receiver.base_url, second.base_url, "http://127.0.0.1:9"
+        )
+        await bot.set_webhook(PUBLIC_URL)
+        users = [await client.user(1001 + i, f"U{i}") for i in range(6)]
+        for user in users:
+            await user.send_text(f"hi {user.user_id}")
+        await eventually(functools.partial(_count, receiver, second, 6))
+        assert receiver.received and second.received  # both got some
+        got = sorted(receiver.texts() + second.texts())
+        assert got == sorted(f"hi {user.user_id}" for user in users)  # each once
+        refused = [a for a in emu.webhooks.attempts if a.error == "Connection refused"]
+        assert refused  # the dead one was tried, and its updates went to another
+    finally:
+        await runner.cleanup()
+
+
+async def _count(first: Receiver, second: Receiver, total: int) -> bool:
+    return len(first.received) + len(second.received) >= total

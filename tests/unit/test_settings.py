@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,6 +72,38 @@ def test_web_port_is_a_tcp_port(port: object) -> None:
 
 def test_startup_retry_seconds_is_not_negative() -> None:
     assert "STARTUP_RETRY_SECONDS: " in error_line(startup_retry_seconds=-1)
+
+
+def test_the_database_is_sqlite_in_data_dir_unless_database_url_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    default = settings(database_url="").database
+    assert (default.engine, default.sqlite_path) == ("sqlite", Path("data/bot.sqlite3"))
+    assert settings(data_dir=tmp_path).database.sqlite_path == tmp_path / "bot.sqlite3"
+    assert settings(database_url="sqlite:////srv/oms/bot.db").database.sqlite_path == Path(
+        "/srv/oms/bot.db"
+    )
+    url = "postgresql://bot:s3cret@db.example.org:5432/oms"
+    s = settings(database_url=url)
+    assert (s.database.engine, s.database.url) == ("postgresql", url)
+    assert "s3cret" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://bot:s3cret@db/oms",
+        "sqlite://data/bot.sqlite3",
+        "sqlite:///",
+        "postgresql://bot:s3cret@db:port/oms",
+        "postgresql:///oms",
+        "data/bot.sqlite3",
+    ],
+)
+def test_a_wrong_database_url_is_named_without_echoing_it(url: str) -> None:
+    line = error_line(database_url=url)
+    assert line.startswith("Invalid configuration: DATABASE_URL: expected sqlite:///")
+    assert "s3cret" not in line
 
 
 def test_flood_control_and_call_timeout_defaults_and_bounds() -> None:

@@ -17,6 +17,7 @@ from bot.dialogs.restoration import SupportChat
 from bot.i18n import Texts, t
 from bot.notifications import PolicySender, next_step_text, status_line
 from bot.settings import Settings
+from bot.times import zone_of_application
 from core.desk import SupportDesk
 from core.ports import FileVault
 from core.restoration import RestorationService
@@ -96,10 +97,11 @@ async def status_command(
         return
     blocks = []
     for view in views:
+        zone = await zone_of_application(restoration, view.application, settings.timezone)
         lines = [t("status.application", number=view.application.number)]
-        lines.extend(status_line(change, settings.timezone) for change in view.history)
+        lines.extend(status_line(change, zone) for change in view.history)
         step = restoration.next_step(view.application)
-        lines.append(next_step_text(step, texts, settings.timezone))
+        lines.append(next_step_text(step, texts, zone))
         blocks.append("\n".join(lines))
     await message.answer("\n\n".join(blocks))
 

@@ -1,0 +1,3 @@
+-- PostgreSQL counterpart of ../0007_outbox_claims.sql.
+
+ALTER TABLE outbox ADD COLUMN claimed_until TIMESTAMPTZ;
