@@ -475,9 +475,10 @@ def build_services(runtime: Runtime, bot: Bot, role: Role = Role.ALL) -> Service
     # The one active sender gives back claims left by a sender that is gone (killed mid-run).
     sender = PeriodicTask("outbox", outbox.drain, interval=poll, on_start=outbox.release_claims)
     email_sender = PeriodicTask("outbox-email", email_outbox.drain, interval=poll)
+    processing = PeriodicTask("processing", runtime.restoration.process_due, interval=0.5)
     background = Background(
         (
-            PeriodicTask("processing", runtime.restoration.process_due, interval=0.5),
+            processing,
             sender,
             email_sender,
             PeriodicTask("outbox-payloads", outbox.clear_old_payloads, interval=3600),
@@ -489,24 +490,28 @@ def build_services(runtime: Runtime, bot: Bot, role: Role = Role.ALL) -> Service
         )
     )
 
-    def wake_senders() -> None:
+    def wake_loops() -> None:
         sender.wake()
         email_sender.wake()
+        processing.wake()
 
-    def outbox_committed() -> None:
+    def work_queued() -> None:
         if role is not Role.WEB:
-            wake_senders()
+            wake_loops()
         if shared is not None:  # the worker holding the lease may be another process
             shared.wakeups.publish()
 
-    # A commit that queued notifications wakes the sender instead of waiting for its poll.
-    runtime.uow_factory.after_outbox_commit = outbox_committed
+    # A commit that queued notifications wakes the sender instead of waiting for its poll; with
+    # no check delay a submitted application is due at once, so it is processed now, not at the
+    # next tick (submit -> PDF under a second with the delays at 0).
+    runtime.uow_factory.after_outbox_commit = work_queued
+    runtime.restoration.after_due_submit = work_queued
 
     async def run_background(stop: asyncio.Event) -> None:
         if shared is None:
             await leadership.lead(background, stop)
             return
-        listening = asyncio.create_task(shared.wakeups.listen(wake_senders, stop))
+        listening = asyncio.create_task(shared.wakeups.listen(wake_loops, stop))
         try:
             await leadership.lead(background, stop)
         finally:

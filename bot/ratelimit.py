@@ -23,6 +23,9 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
 KEY_PREFIX = "oms"
+# Telegram lets a chat take a short burst above one a second; two lets a status push and the
+# policy PDF right behind it go out together instead of a second apart.
+PRIVATE_CHAT_BURST = 2
 
 
 class SendRates(Protocol):
@@ -43,11 +46,13 @@ class LocalSendRates:
         *,
         per_second: float = 30,
         per_private_chat_second: float = 1,
+        per_private_chat_burst: int = PRIVATE_CHAT_BURST,
         per_group_minute: float = 20,
         max_chats_tracked: int = 10_000,
     ) -> None:
         self._global = AsyncLimiter(per_second, 1)
         self._private_rate = per_private_chat_second
+        self._private_burst = per_private_chat_burst
         self._group_rate = per_group_minute
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._max_chats = max_chats_tracked
@@ -59,7 +64,7 @@ class LocalSendRates:
             limiter = (
                 AsyncLimiter(self._group_rate, 60)
                 if chat_id < 0
-                else AsyncLimiter(self._private_rate, 1)
+                else AsyncLimiter(self._private_burst, self._private_burst / self._private_rate)
             )
             self._chats[chat_id] = limiter
             if len(self._chats) > self._max_chats:
@@ -105,7 +110,10 @@ class RedisSendRates:
     ) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
         self._global = RateLimitItemPerSecond(per_second)
-        self._private = RateLimitItemPerSecond(per_private_chat_second)
+        # The same burst as LocalSendRates: PRIVATE_CHAT_BURST in as many seconds' window.
+        self._private = RateLimitItemPerSecond(
+            PRIVATE_CHAT_BURST * per_private_chat_second, multiples=PRIVATE_CHAT_BURST
+        )
         self._group = RateLimitItemPerMinute(per_group_minute)
         # chat id -> when this process sent there within the chat's window (monotonic clock).
         self._sent: OrderedDict[int, deque[float]] = OrderedDict()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -90,6 +91,9 @@ class RestorationService:
         # Where scans are deleted once the status is final; without one (tests), the retention
         # sweep deletes the files no record refers to.
         self._vault = vault
+        # Called after a submit whose first step is due at once (no check delay), so the
+        # background step runs now instead of at its next tick; set by the composition root.
+        self.after_due_submit: Callable[[], None] | None = None
 
     # --- commands -------------------------------------------------------------------------
 
@@ -119,7 +123,9 @@ class RestorationService:
                 # The citizen's own reply announces the submission; operators' card follows.
                 await self._follow_on_desk(uow, application.user_id)
                 await uow.commit()
-                return application
+            if self.after_due_submit is not None and self._timings.check_delay <= timedelta(0):
+                self.after_due_submit()
+            return application
         except DuplicateApplication:
             # A concurrent submit with the same key committed first: hand back its application.
             async with self._uow_factory(read_only=True) as uow:
@@ -204,6 +210,16 @@ class RestorationService:
             application_id, _S.COLLECTED, actor=operator_actor(operator_id), owner=owner
         )
 
+    async def record_consent(self, user_id: int, *, locale: str) -> None:
+        """The citizen consented to the processing of their data, now. Read and written in one
+        unit of work: one transaction instead of two, and no change made in between is lost.
+        Creates the profile if it is missing."""
+        async with self._uow_factory() as uow:
+            citizen = await uow.citizens.get(user_id) or Citizen(user_id=user_id, locale=locale)
+            citizen.consent_at = self._clock.now()
+            await uow.citizens.save(citizen)
+            await uow.commit()
+
     async def confirm_identity(self, user_id: int, *, locale: str, phone: str, enp: str) -> None:
         """Login confirmed: remember whose register record this citizen is (the check later
         compares the application with it). Creates the profile if it is missing."""
@@ -217,12 +233,15 @@ class RestorationService:
         self, status: ApplicationStatus, delivery: DeliveryMethod
     ) -> datetime | None:
         """When the background step acts on an application that has just entered status."""
-        now = self._clock.now()
+        delay = self._delay_after(status, delivery)
+        return None if delay is None else self._clock.now() + delay
+
+    def _delay_after(self, status: ApplicationStatus, delivery: DeliveryMethod) -> timedelta | None:
         match status:
             case _S.SUBMITTED | _S.PROCESSING:
-                return now + self._timings.check_delay
+                return self._timings.check_delay
             case _S.APPROVED:
-                return now + policy_for(delivery).delay_after_approval(self._timings)
+                return policy_for(delivery).delay_after_approval(self._timings)
             case _:
                 return None
 
@@ -385,8 +404,12 @@ class RestorationService:
         reason: str | None = None,
         next_action_at: datetime | None = None,
         at: datetime | None = None,
+        announce: bool = True,
     ) -> StoredFile | None:
-        """Returns the scan the change destroyed: its file goes once the transaction commits."""
+        """Returns the scan the change destroyed: its file goes once the transaction commits.
+
+        `announce=False` records the change without telling anyone: for a status passed
+        through in the same transaction as the next one, which is announced instead."""
         now = at or self._clock.now()
         change = apply_transition(application, target, actor=actor, at=now, reason=reason)
         # A final status has nothing left to do automatically.
@@ -408,6 +431,8 @@ class RestorationService:
             )
         await uow.applications.update(application)
         await uow.audit.record(change)
+        if not announce:
+            return destroyed
         # Ids and codes only: the sender reads the rest from the records when it sends.
         await uow.outbox.add(
             self._citizen_row(application, NotificationKind.STATUS_CHANGED, status=target.value)
@@ -442,7 +467,14 @@ class RestorationService:
         )
 
     async def _advance(self, application_id: int) -> bool:
-        """One automatic step of one application; False when another instance got there first."""
+        """The automatic steps of one application that are due; False when another instance got
+        there first.
+
+        A step whose delay is zero follows the previous one at once, in the same transaction
+        (with the delays at 0, submitted -> processing -> approved -> ready is one commit): the
+        citizen is told the status it ends at, once, instead of a push for each status passed
+        through in the same instant, each waiting a second for the chat's rate limit.
+        """
         async with self._uow_factory() as uow:
             application = await uow.applications.get(application_id)
             now = self._clock.now()
@@ -452,34 +484,52 @@ class RestorationService:
                 or application.next_action_at > now
             ):
                 return False
-            reason: str | None = None
-            match application.status:
-                case _S.SUBMITTED:
-                    target = _S.PROCESSING
-                case _S.PROCESSING:
-                    rejection = await self._check_against_register(uow, application)
-                    target = _S.APPROVED if rejection is None else _S.REJECTED
-                    reason = None if rejection is None else rejection.value
-                case _S.APPROVED:
-                    target = policy_for(application.delivery).outcome
-                case _:
-                    # A final status should carry no next action; clear it so it stops coming due.
-                    log.warning("application %s: final but scheduled", application_id)
-                    application.next_action_at = None
-                    await uow.applications.update(application)
-                    await uow.commit()
-                    return False
-            destroyed = await self._change(
-                uow,
-                application,
-                target,
-                actor=SYSTEM_ACTOR,
-                reason=reason,
-                next_action_at=self.scheduled_after(target, application.delivery),
-            )
+            step = await self._next_target(uow, application)
+            if step is None:
+                # A final status should carry no next action; clear it so it stops coming due.
+                log.warning("application %s: final but scheduled", application_id)
+                application.next_action_at = None
+                await uow.applications.update(application)
+                await uow.commit()
+                return False
+            destroyed: StoredFile | None = None
+            while step is not None:
+                target, reason = step
+                delay = self._delay_after(target, application.delivery)
+                # Only a final status destroys the scan, and nothing follows a final status.
+                follows = delay is not None and delay <= timedelta(0)
+                destroyed = await self._change(
+                    uow,
+                    application,
+                    target,
+                    actor=SYSTEM_ACTOR,
+                    reason=reason,
+                    next_action_at=None if delay is None else now + delay,
+                    at=now,
+                    announce=not follows,
+                )
+                step = await self._next_target(uow, application) if follows else None
             await uow.commit()
         await self.destroy_files(destroyed)
         return True
+
+    async def _next_target(
+        self, uow: UnitOfWork, application: Application
+    ) -> tuple[ApplicationStatus, str | None] | None:
+        """The status the automatic step moves the application to, with the reason of a
+        rejection; None for a status no automatic step leaves."""
+        match application.status:
+            case _S.SUBMITTED:
+                return _S.PROCESSING, None
+            case _S.PROCESSING:
+                rejection = await self._check_against_register(uow, application)
+                if rejection is None:
+                    return _S.APPROVED, None
+                return _S.REJECTED, rejection.value
+            case _S.APPROVED:
+                return policy_for(application.delivery).outcome, None
+            case _:
+                return None
 
     async def _check_against_register(
         self, uow: UnitOfWork, application: Application

@@ -63,5 +63,14 @@ async def save_answers(state: FSMContext, answers: Answers) -> None:
     await state.set_data(answers.model_dump(mode="json", exclude_defaults=True))
 
 
+async def save_changed_answers(state: FSMContext, answers: Answers) -> None:
+    """Write the answers unless they are the ones stored (read from the storage's cache): a
+    database write saved. Only for callers that write the state too, which stamps the dialog's
+    last activity (the retention period counts from it) all the same."""
+    data = answers.model_dump(mode="json", exclude_defaults=True)
+    if data != await state.get_data():
+        await state.set_data(data)
+
+
 def answers_from(data: dict[str, Any]) -> Answers:
     return Answers.model_validate(data)

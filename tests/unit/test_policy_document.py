@@ -10,6 +10,8 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel, QRUtil
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 
 from core.models import InsuredPerson, Passport, Sex
@@ -274,6 +276,22 @@ def reference_code(payload: str) -> QRCode:
 def test_qr_drawn_is_the_module_matrix() -> None:
     pdf = render()
     assert drawn_qr(pdf) == qr_modules(qr_payload(PERSON.enp, "2611-000123"))
+
+
+def test_qr_sits_in_its_square_at_the_top_right() -> None:
+    """The symbol is drawn in module units under one transform: that transform puts it in the
+    40 mm square inside the right margin, two blank modules in from its edges."""
+    stream = PdfReader(BytesIO(render())).pages[0].get_contents()
+    assert stream is not None
+    content = stream.get_data().decode("latin-1")
+    found = re.search(r"([\d.]+) 0 0 ([\d.]+) ([\d.]+) ([\d.]+) cm\s+-?\d+ -?\d+ \d+ 1 re", content)
+    assert found is not None
+    scale_x, scale_y, left, top = (float(v) for v in found.groups())
+    modules = len(qr_modules(qr_payload(PERSON.enp, "2611-000123")))
+    box = 40 * mm / (modules + 4)
+    assert scale_x == pytest.approx(box, abs=1e-4) and scale_y == pytest.approx(box, abs=1e-4)
+    assert left == pytest.approx(A4[0] - 18 * mm - 40 * mm + 2 * box, abs=1e-3)
+    assert A4[1] / 2 < top - modules * box and top < A4[1] - 18 * mm
 
 
 def test_qr_row_runs_cover_exactly_the_dark_modules() -> None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -727,3 +728,133 @@ async def test_login_confirmation_keeps_the_rest_of_an_existing_profile(env: Env
     stored = await env.service.get_citizen(300)
     assert stored is not None
     assert (stored.locale, stored.email, stored.enp) == ("en", "a@example.org", ENP)
+
+
+# --- zero delays --------------------------------------------------------------------------------
+
+NO_DELAYS = ProcessingTimings(
+    check_delay=timedelta(0),
+    step_delay=timedelta(0),
+    paper_print_delay=timedelta(0),
+    post_delay=timedelta(0),
+    pickup_delay=timedelta(0),
+)
+
+
+class TickingClock(FakeClock):
+    """Moves on a millisecond at every reading, as the system clock does between two reads."""
+
+    def now(self) -> datetime:
+        return self.advance(timedelta(milliseconds=1))
+
+
+def zero_delay_env() -> Env:
+    env = Env()
+    env.clock = TickingClock()
+    env.service = RestorationService(
+        uow_factory=env.db, register=env.register, clock=env.clock, timings=NO_DELAYS
+    )
+    return env
+
+
+async def test_zero_delay_steps_run_back_to_back_and_announce_the_last_status() -> None:
+    env = zero_delay_env()
+    await env.confirm_citizen()
+    application = await env.service.submit(make_draft(D.ELECTRONIC))
+    commits = env.db.commits
+
+    assert await env.service.process_due() == 1
+
+    assert (await env.service.get(application.id)).status is S.READY
+    assert env.db.commits == commits + 1  # one transaction for the three steps
+    history = env.db.audit(application.id)
+    assert [c.to_status for c in history] == [S.SUBMITTED, S.PROCESSING, S.APPROVED, S.READY]
+    # Statuses passed through in the same instant are not pushed one by one.
+    kinds = [(n.kind, n.payload.get("status")) for n in env.db.notifications()]
+    assert kinds == [
+        (NotificationKind.STATUS_CHANGED, "ready"),
+        (NotificationKind.POLICY_DOCUMENT, None),
+    ]
+    assert await env.service.process_due() == 0
+
+
+async def test_zero_delay_chain_stops_at_a_step_with_a_delay() -> None:
+    env = zero_delay_env()
+    env.service._timings = replace(NO_DELAYS, post_delay=timedelta(seconds=5))
+    await env.confirm_citizen()
+    application = await env.service.submit(make_draft(D.POST))
+
+    assert await env.service.process_due() == 1
+
+    moved = await env.service.get(application.id)
+    assert moved.status is S.APPROVED
+    assert moved.next_action_at is not None
+    assert moved.updated_at + timedelta(seconds=5) == moved.next_action_at
+    kinds = [(n.kind, n.payload.get("status")) for n in env.db.notifications()]
+    assert kinds == [(NotificationKind.STATUS_CHANGED, "approved")]
+
+
+async def test_zero_delay_rejection_is_announced_once() -> None:
+    env = zero_delay_env()
+    await env.confirm_citizen(enp=OTHER_ENP)
+    await env.service.submit(make_draft(D.ELECTRONIC))
+
+    assert await env.service.process_due() == 1
+
+    assert [a.status for a in env.db.applications()] == [S.REJECTED]
+    kinds = [(n.kind, n.payload.get("status")) for n in env.db.notifications()]
+    assert kinds == [(NotificationKind.STATUS_CHANGED, "rejected")]
+
+
+async def test_a_submit_due_at_once_wakes_the_background_step() -> None:
+    env = zero_delay_env()
+    woken: list[bool] = []
+    env.service.after_due_submit = lambda: woken.append(True)
+
+    await env.service.submit(make_draft(D.ELECTRONIC))
+    await env.service.submit(make_draft(D.ELECTRONIC))  # a repeat creates nothing
+
+    assert woken == [True]
+
+
+async def test_a_submit_with_a_check_delay_leaves_the_background_step_to_its_tick(
+    env: Env,
+) -> None:
+    woken: list[bool] = []
+    env.service.after_due_submit = lambda: woken.append(True)
+
+    await env.service.submit(make_draft(D.ELECTRONIC))
+
+    assert woken == []
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+async def test_consent_is_recorded_in_one_unit_of_work_keeping_the_profile(env: Env) -> None:
+    opened: list[int] = []
+    open_uow = env.db.__call__
+
+    class CountingFactory:
+        def __call__(self, **options: Any) -> object:
+            opened.append(1)
+            return open_uow(**options)
+
+    env.service._uow_factory = CountingFactory()  # type: ignore[assignment]
+
+    await env.service.record_consent(USER, locale="en")
+
+    assert len(opened) == 1
+    citizen = await env.service.get_citizen(USER)
+    assert citizen is not None
+    assert citizen.consent_at == env.clock.now()
+    assert (citizen.enp, citizen.locale) == (ENP, "ru")  # the profile kept, not replaced
+
+
+async def test_consent_creates_a_missing_profile() -> None:
+    env = Env()
+    await env.service.record_consent(USER, locale="en")
+
+    citizen = await env.service.get_citizen(USER)
+    assert citizen is not None
+    assert (citizen.locale, citizen.consent_at) == ("en", env.clock.now())

@@ -4,6 +4,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageFile
@@ -102,6 +103,29 @@ def test_size_limits_are_parameters() -> None:
 def test_truncated_image_is_corrupt(make: Callable[[int, int], bytes], keep: float) -> None:
     data = truncated(make(900, 700), keep)
     assert rejected(data).code is ScanProblem.IMAGE_CORRUPT
+
+
+def test_a_jpeg_is_decoded_at_reduced_scale_and_reported_at_full_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[Image.Image] = []
+    real_open = Image.open
+
+    def spy(*args: Any, **kwargs: Any) -> Image.Image:
+        opened.append(real_open(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr("core.scan_check.Image.open", spy)
+    info = check_scan(make_jpeg(1600, 1200))
+
+    assert (info.width, info.height) == (1600, 1200)
+    (image,) = opened
+    assert image.size == (200, 150)  # decoded at 1/8: the full buffer was never built
+
+
+@pytest.mark.parametrize("keep", [0.97, 0.995])
+def test_a_jpeg_cut_near_its_end_is_still_corrupt(keep: float) -> None:
+    assert rejected(truncated(make_jpeg(1600, 1200), keep)).code is ScanProblem.IMAGE_CORRUPT
 
 
 def test_garbage_behind_image_magic_is_corrupt() -> None:

@@ -16,8 +16,7 @@ from bot.dialogs.flow import Dialog, callback_message, discard_draft_scan
 from bot.dialogs.restoration import Restoration, SupportChat
 from bot.i18n import Texts, t
 from core.desk import SupportDesk
-from core.models import Citizen
-from core.ports import Clock, FileVault
+from core.ports import FileVault
 from core.restoration import RestorationService
 
 router = Router(name=__name__)
@@ -70,16 +69,11 @@ async def accept(
     state: FSMContext,
     answers: Answers,
     restoration: RestorationService,
-    clock: Clock,
     texts: Texts,
     dialog: Dialog,
 ) -> None:
     await query.answer(t("consent.thanks"))
-    citizen = await restoration.get_citizen(query.from_user.id) or Citizen(
-        user_id=query.from_user.id, locale=texts.current_locale
-    )
-    citizen.consent_at = clock.now()
-    await restoration.save_citizen(citizen)
+    await restoration.record_consent(query.from_user.id, locale=texts.current_locale)
     message = callback_message(query)
     await message.edit_reply_markup(reply_markup=None)
     await dialog.ask(message, state, answers, Restoration.contact)
