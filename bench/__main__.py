@@ -237,12 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     if results is None:
         return 2
     print(render(results))
+    seconds = results["seconds"]
     out = Path(args.out)
     if args.only and out.exists():
         results = merge(json.loads(out.read_text(encoding="utf-8")), results)
     out.write_text(json.dumps(_clean(results), ensure_ascii=False, indent=1) + "\n")
     out.with_suffix(".partial.json").unlink(missing_ok=True)
-    log(f"wrote {out} in {results['seconds'] / 60:.1f} min")
+    log(f"wrote {out} in {seconds / 60:.1f} min")
     return 0
 
 

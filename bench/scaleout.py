@@ -104,6 +104,9 @@ async def saturate(
         "web_cpu_ms_per_journey": web_cpu * 1000 / count,
         "postgres_cpu_ms_per_journey": used["postgres"] * 1000 / count,
         "redis_cpu_ms_per_journey": used["redis"] * 1000 / count,
+        # Cores the web processes kept busy, together: near their count when they are the limit.
+        "web_cores_busy": web_cpu / span,
+        "postgres_cores_busy": used["postgres"] / span,
         # The emulator and the citizens share the machine's cores with the bot.
         "driver_cpu_share": used["driver"] / span,
         "errors": sum(s.errors for s in samples),
