@@ -13,7 +13,7 @@ Items (the issue's numbering):
                process, on PostgreSQL and Redis (issue 14); medians of --runs
 
 Prints Markdown tables and writes bench/results.json; with --only, the items measured replace
-theirs in the saved file and the others are kept. --quick is a ~3 minute version with
+theirs in the saved file and the others are kept. --quick is a ~5 minute version with
 smaller counts (the figures are then rougher; the full run takes about 15-20 minutes).
 """
 
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller counts, about 3 minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller counts, about 5 minutes")
     parser.add_argument("--only", help=f"comma-separated items: {', '.join(ITEMS)}")
     parser.add_argument(
         "--runs",
