@@ -14,7 +14,7 @@ Items (the issue's numbering):
 
 Prints Markdown tables and writes bench/results.json; with --only, the items measured replace
 theirs in the saved file and the others are kept. --quick is a ~5 minute version with
-smaller counts (the figures are then rougher; the full run takes about 15-20 minutes).
+smaller counts (the figures are then rougher; the full run takes about 25-30 minutes).
 """
 
 from __future__ import annotations
