@@ -25,8 +25,8 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 3
 
-# The bot over HTTP against a bare aiogram bot (README "Performance"); ~15-20 min.
-# BENCH_ARGS=--quick for a ~3 minute version, --only steps,pdf,... for some items.
+# The bot over HTTP against a bare aiogram bot (README "Performance"); ~25-30 min.
+# BENCH_ARGS=--quick for a ~5 minute version, --only steps,pdf,...,scaleout for some items.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

@@ -9,9 +9,12 @@ Items (the issue's numbering):
   delivery  4. 10,000 notifications through the outbox against Telegram's flood limits
   parked    5. RSS and database growth over 10,000 dialogs stopped half-way
   growth    6. cost per update and time to the policy with 1k/10k/100k applications stored
+  scaleout  whole journeys at saturation with 1, 2 and 3 webhook workers and one worker
+               process, on PostgreSQL and Redis (issue 14); medians of --runs
 
-Prints Markdown tables and writes bench/results.json. --quick is a ~3 minute version with
-smaller counts (the figures are then rougher; the full run takes about 15-20 minutes).
+Prints Markdown tables and writes bench/results.json; with --only, the items measured replace
+theirs in the saved file and the others are kept. --quick is a ~5 minute version with
+smaller counts (the figures are then rougher; the full run takes about 25-30 minutes).
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ from bench.processes import NO_DELAYS, SLOW_PROCESSING, BaselineBot, BotUnderTes
 from bench.procstat import machine
 from bench.register import write_register
 from bench.report import render, summarize_steps, targets
+from bench.scaleout import ScaleoutConfig, run_scaleout
 from bench.session import Session
 from bench.steps import StepsConfig, run_steps
 
-ITEMS = ("steps", "pdf", "policy", "delivery", "parked", "growth")
+ITEMS = ("steps", "pdf", "policy", "delivery", "parked", "growth", "scaleout")
 RESULTS = Path(__file__).with_name("results.json")
 REGISTER_SIZE = 2_000
 
@@ -60,6 +64,7 @@ class Plan:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     parked: ParkedConfig = field(default_factory=ParkedConfig)
     growth: GrowthConfig = field(default_factory=GrowthConfig)
+    scaleout: ScaleoutConfig = field(default_factory=ScaleoutConfig)
 
 
 QUICK = Plan(
@@ -70,6 +75,7 @@ QUICK = Plan(
     delivery=DeliveryConfig(notifications=300, chats=100, stall_seconds=10),
     parked=ParkedConfig(citizens=300, warmup=30),
     growth=GrowthConfig(sizes=(1_000, 10_000), citizens=20, rounds=1, policies=1, warmup=5),
+    scaleout=ScaleoutConfig(citizens=60, warmup=10),
 )
 
 
@@ -151,7 +157,7 @@ async def collect(args: argparse.Namespace) -> dict[str, Any] | None:
     started = time.perf_counter()
     results: dict[str, Any] = {
         "mode": "quick" if args.quick else "full",
-        "command": "make bench" + (" BENCH_ARGS=--quick" if args.quick else ""),
+        "command": command(args),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             **machine(),
@@ -170,6 +176,9 @@ async def collect(args: argparse.Namespace) -> dict[str, Any] | None:
             "delivery": lambda: run_delivery(work, register, REGISTER_SIZE, plan.delivery),
             "parked": lambda: run_parked(work, register, REGISTER_SIZE, plan.parked),
             "growth": lambda: run_growth(work, register, REGISTER_SIZE, plan.growth),
+            "scaleout": lambda: run_scaleout(
+                work, register, REGISTER_SIZE, plan.scaleout, plan.runs
+            ),
         }
         for name in ITEMS:
             if name not in only:
@@ -189,6 +198,33 @@ async def collect(args: argparse.Namespace) -> dict[str, Any] | None:
     return results
 
 
+def command(args: argparse.Namespace) -> str:
+    """What reproduces this run."""
+    given = (["--quick"] if args.quick else []) + (["--only", args.only] if args.only else [])
+    given += ["--runs", str(args.runs)] if args.runs else []
+    return "make bench" + (f' BENCH_ARGS="{" ".join(given)}"' if given else "")
+
+
+def merge(saved: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+    """A run of some items (--only) into the saved full run: its items replace the saved ones,
+    the rest stay, and `partial_runs` says which items came from which run, on what machine."""
+    measured = [name for name in ITEMS if name in results or name in results.get("errors", {})]
+    merged = {key: value for key, value in saved.items() if key not in ("errors", "targets")}
+    errors = {k: v for k, v in saved.get("errors", {}).items() if k not in measured}
+    for name in measured:
+        merged.pop(name, None)
+        if name in results:
+            merged[name] = results[name]
+    errors.update(results.get("errors", {}))
+    if errors:
+        merged["errors"] = errors
+    runs = [r for r in saved.get("partial_runs", []) if set(r["items"]) - set(measured)]
+    info = {k: results[k] for k in ("mode", "command", "started", "machine", "seconds")}
+    merged["partial_runs"] = [*runs, {"items": measured, **info}]
+    merged["targets"] = targets(merged)
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.render:
@@ -201,18 +237,25 @@ def main(argv: list[str] | None = None) -> int:
     if results is None:
         return 2
     print(render(results))
+    seconds = results["seconds"]
     out = Path(args.out)
+    if args.only and out.exists():
+        results = merge(json.loads(out.read_text(encoding="utf-8")), results)
     out.write_text(json.dumps(_clean(results), ensure_ascii=False, indent=1) + "\n")
     out.with_suffix(".partial.json").unlink(missing_ok=True)
-    log(f"wrote {out} in {results['seconds'] / 60:.1f} min")
+    log(f"wrote {out} in {seconds / 60:.1f} min")
     return 0
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller counts, about 3 minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller counts, about 5 minutes")
     parser.add_argument("--only", help=f"comma-separated items: {', '.join(ITEMS)}")
-    parser.add_argument("--runs", type=int, help="runs per bot for item 1 (default 3)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        help="runs per bot for item 1, per configuration for scaleout (default 3)",
+    )
     parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON")
     parser.add_argument("--render", metavar="JSON", help="print the tables of a saved run")
     return parser.parse_args(argv)

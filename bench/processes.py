@@ -1,5 +1,6 @@
 """The two bots as real processes polling the emulator: `python -m bot`, unmodified, and the bare
-aiogram baseline (bench/baseline_bot.py)."""
+aiogram baseline (bench/baseline_bot.py); and the bot's roles for the scale-out item (`python -m
+bot web` taking the emulator's webhook, `python -m bot worker`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 
 from bench.procstat import cpu_seconds, memory_kb
@@ -26,6 +29,21 @@ SLOW_PROCESSING = {
     "PICKUP_DELAY_SECONDS": "3600",
 }
 NO_DELAYS = {name: "0" for name in SLOW_PROCESSING}
+# The public webhook Telegram posts to; the emulator routes it to the web processes' ports.
+WEBHOOK_ORIGIN = "https://oms-bot.bench.invalid"
+WEBHOOK_PATH = "/telegram/webhook"
+WEBHOOK_SECRET = "bench-webhook-Secret_0123456789"
+# Variables of the caller's environment that would configure the bot under test.
+_BOT_SETTINGS = (
+    *("BOT_", "TELEGRAM_", "DATA_", "DATABASE_", "PAPER_", "PAYMENT_", "SUPPORT_", "WEB_"),
+    *("WEBHOOK_", "FLOOD_", "REDIS_", "WORKER_", "OUTBOX_"),
+)
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class BotUnderTest:
@@ -45,11 +63,7 @@ class BotUnderTest:
         return [sys.executable, "-m", "bot"]
 
     def environment(self) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("BOT_", "TELEGRAM_", "DATA_", "PAPER_", "PAYMENT_", "SUPPORT_"))
-        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_BOT_SETTINGS)}
         env.update(
             {
                 "BOT_TOKEN": TOKEN,
@@ -69,7 +83,7 @@ class BotUnderTest:
 
     async def start(self, timeout: float = 60.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        polls_before = self.emulator.world.polling_generation
+        before = self._before_start()
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 *self.command(),
@@ -80,13 +94,20 @@ class BotUnderTest:
             )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        # Ready once it polls for updates (after its start-up calls).
-        while self.emulator.world.polling_generation <= polls_before:
+        while not self._ready(before):
             if self.process.returncode is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log()}")
             if loop.time() > deadline:
                 raise TimeoutError(f"{self.name} did not start polling:\n{self.log()}")
             await asyncio.sleep(0.05)
+
+    def _before_start(self) -> object:
+        return self.emulator.world.polling_generation
+
+    def _ready(self, before: object) -> bool:
+        """Once it polls for updates (after its start-up calls)."""
+        assert isinstance(before, int)
+        return self.emulator.world.polling_generation > before
 
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
@@ -137,3 +158,50 @@ class BaselineBot(BotUnderTest):
 
     def command(self) -> list[str]:
         return [sys.executable, str(ROOT / "bench" / "baseline_bot.py"), str(self.script)]
+
+
+class RoleProcess(BotUnderTest):
+    """`python -m bot web` (on a port of its own, taking the emulator's webhook) or `python -m
+    bot worker`: one of several processes sharing DATABASE_URL and REDIS_URL in `env`."""
+
+    def __init__(
+        self, emulator: Emulator, data_dir: Path, env: Mapping[str, str], role: str, name: str
+    ) -> None:
+        self.name = name  # several share the data directory: a log each
+        super().__init__(emulator, data_dir, env)
+        self.role = role
+        self.web_port = free_port()
+
+    @property
+    def web_base(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bot", self.role]
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        env.update({"WEB_HOST": "127.0.0.1", "WEB_PORT": str(self.web_port)})
+        if self.role == "web":
+            env["WEBHOOK_URL"] = WEBHOOK_ORIGIN + WEBHOOK_PATH
+            env["WEBHOOK_SECRET"] = WEBHOOK_SECRET
+        return env
+
+    def _before_start(self) -> object:
+        return (self.emulator.world.webhook, len(self.log_text()))
+
+    def _ready(self, before: object) -> bool:
+        assert isinstance(before, tuple)
+        webhook, offset = before
+        if self.role == "web":
+            # setWebhook stores a new dict each time, even for the same URL.
+            hook = self.emulator.world.webhook
+            return hook is not None and hook is not webhook
+        started = self.log_text()[offset:]
+        return "worker: active" in started or "worker: standby" in started
+
+    def log_text(self) -> str:
+        """The whole log (log() keeps only its end)."""
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")

@@ -339,6 +339,37 @@ def growth_table(g: dict[str, Any]) -> str:
     return _table(["applications stored", "CPU ms/update", "submit → PDF s (median)"], rows)
 
 
+def scaleout_table(s: dict[str, Any]) -> str:
+    rows = []
+    for webs, v in s["webs"].items():
+        lat = v["latency_ms"]
+        rows.append(
+            [
+                f"{webs} web + 1 worker",
+                f(v["journeys_per_s"], 1),
+                f(v["updates_per_s"], 0),
+                f"{f(v['speedup'], 2)}×",
+                f(v["web_cores_busy"], 2),
+                f"{f(lat['p50'], 0)} / {f(lat['p95'], 0)} / {f(lat['p99'], 0)}",
+                f(v["bot_cpu_ms_per_journey"], 0),
+                f"{f(v['postgres_cpu_ms_per_journey'], 0)} / {f(v['redis_cpu_ms_per_journey'], 0)}",
+                f"{f(v['driver_cpu_share'] * 100, 0)}%",
+            ]
+        )
+    header = [
+        f"processes ({s['citizens']} journeys at once, median of {s['runs_each']})",
+        "journeys/s",
+        "updates/s",
+        "vs 1 web",
+        "cores busy, web processes together",
+        "update → answer p50 / p95 / p99 ms",
+        "bot CPU ms/journey (all processes)",
+        "PostgreSQL / Redis CPU ms/journey",
+        "emulator + driver CPU",
+    ]
+    return _table(header, rows)
+
+
 # --- verdicts -----------------------------------------------------------------------------------
 
 
@@ -436,6 +467,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(parked_table(results["parked"]))
     if "growth" in results:
         parts.append(growth_table(results["growth"]))
+    if "scaleout" in results:
+        parts.append(scaleout_table(results["scaleout"]))
     for name, error in results.get("errors", {}).items():
         parts.append(f"**{name} failed**: {error}")
     parts.append("**Targets**\n\n" + targets_table(results["targets"]))

@@ -1,6 +1,7 @@
-"""Times every reply from the emulator's side: when getUpdates handed an update out, and when the
-call that answers it arrived. Hooked in as an emulator observer, so the clock is the emulator's
-(the same process as the driver) and the bot under test is not touched.
+"""Times every reply from the emulator's side: when getUpdates handed an update out (or the
+webhook posted it), and when the call that answers it arrived. Hooked in as an emulator observer,
+so the clock is the emulator's (the same process as the driver) and the bot under test is not
+touched.
 
 A citizen has at most one step in flight, so a chat id is enough to pair an update with its
 answer: `expect(chat, done)` before injecting, then await the returned `Wait`.
@@ -67,10 +68,14 @@ class Tracker:
         self.recording: list[tuple[float, RecordedCall]] | None = None
         self.listeners: list[Callable[[float, RecordedCall], None]] = []
         emulator.observers.append(self.observe)
+        # In webhook mode an update is handed out when the emulator posts it.
+        emulator.webhooks.observers.append(self.posted)
 
     def close(self) -> None:
         if self.observe in self.emulator.observers:
             self.emulator.observers.remove(self.observe)
+        if self.posted in self.emulator.webhooks.observers:
+            self.emulator.webhooks.observers.remove(self.posted)
         for wait in self.waits.values():
             if not wait.future.done():
                 wait.future.cancel()
@@ -127,6 +132,9 @@ class Tracker:
             del self.waits[chat]
             if not wait.future.done():
                 wait.future.set_result(None)
+
+    def posted(self, update: dict[str, Any]) -> None:
+        self._handed_out(time.perf_counter(), update)
 
     def _handed_out(self, now: float, update: dict[str, Any]) -> None:
         query = update.get("callback_query")

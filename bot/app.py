@@ -26,7 +26,7 @@ from aiogram.types import (
     BotCommandScopeUnion,
 )
 from limits.aio.storage import RedisStorage as LimitsRedisStorage
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from bot.delivery import Delivery, RetryTransientFailures
@@ -102,6 +102,7 @@ DESK_COMMANDS = ("templates", "release", "digest")
 # update takes: a Bot API call times out after TELEGRAM_TIMEOUT_SECONDS, 60 s by default).
 DIALOG_LOCK_SECONDS = 120
 REDIS_TIMEOUT_SECONDS = 10
+REDIS_CONNECTIONS = 100
 # How often a waiter asks Redis for a held dialog lock (redis-py's default is 0.1 s).
 DIALOG_LOCK_POLL_SECONDS = 0.01
 
@@ -134,7 +135,16 @@ class Shared:
 
 async def open_shared(url: str) -> Shared:
     # Bounded waits: a Redis that stops answering fails calls instead of hanging updates.
-    redis = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=REDIS_TIMEOUT_SECONDS)
+    # One pool for locks, limits and wake-ups. A burst of updates past its size waits for a
+    # free connection: redis-py's default pool raises instead, and the update was lost.
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=5,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+    redis = Redis.from_pool(pool)  # closing the client closes the pool
     try:
         await redis.ping()
     except (RedisError, OSError) as error:
@@ -149,7 +159,7 @@ async def open_shared(url: str) -> Shared:
     )
     return Shared(
         redis=redis,
-        limits=redis_limits_storage(url),
+        limits=redis_limits_storage(url, pool),
         isolation=isolation,
         wakeups=OutboxWakeups(redis),
     )

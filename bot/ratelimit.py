@@ -20,7 +20,7 @@ from aiolimiter import AsyncLimiter
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 
 KEY_PREFIX = "oms"
 # Telegram lets a chat take a short burst above one a second; two lets a status push and the
@@ -82,9 +82,13 @@ class LocalSendRates:
         await self._global.acquire()
 
 
-def redis_limits_storage(url: str) -> RedisStorage:
-    """The `limits` library's storage on REDIS_URL, through redis-py (already a dependency)."""
-    return RedisStorage(f"async+{url}", implementation="redispy", key_prefix=f"{KEY_PREFIX}:rl")
+def redis_limits_storage(url: str, pool: ConnectionPool | None = None) -> RedisStorage:
+    """The `limits` library's storage on REDIS_URL, through redis-py (already a dependency);
+    on `pool` when given (bot/app.py shares its own)."""
+    uri, prefix = f"async+{url}", f"{KEY_PREFIX}:rl"
+    if pool is None:
+        return RedisStorage(uri, implementation="redispy", key_prefix=prefix)
+    return RedisStorage(uri, implementation="redispy", key_prefix=prefix, connection_pool=pool)
 
 
 async def _take(limiter: MovingWindowRateLimiter, item: RateLimitItem, key: str) -> None:

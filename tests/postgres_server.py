@@ -65,6 +65,10 @@ class PostgresServer:
             await connection.close()
 
 
+class NoServerUser(RuntimeError):
+    """Root, and no 'postgres' user to run the server as (initdb refuses root)."""
+
+
 def postgres_server() -> PostgresServer:
     """The shared server; skips (or fails under CI) when there is none to be had."""
     url = os.environ.get("PG_TEST_URL")
@@ -80,8 +84,10 @@ def postgres_server() -> PostgresServer:
         fcntl.flock(lock, fcntl.LOCK_EX)
         state = state_dir / "server.json"
         if not state.exists():
-            port = start(binaries, state_dir / "cluster")
-            state.write_text(json.dumps({"port": port}))
+            try:
+                launch(state_dir)
+            except NoServerUser as error:
+                pytest.fail(str(error))
         port = json.loads(state.read_text())["port"]
     return PostgresServer(f"postgresql://postgres@127.0.0.1:{port}/postgres")
 
@@ -98,8 +104,20 @@ def find_binaries() -> Path | None:
     return versions[-1].parent if versions else None
 
 
-def start(binaries: Path, cluster: Path) -> int:
-    """initdb and start a server on a free port of 127.0.0.1; returns the port."""
+def launch(state_dir: Path, options: str = _SERVER_OPTIONS) -> PostgresServer:
+    """A server of the caller's own, its files under `state_dir` (stop(state_dir) ends it):
+    FileNotFoundError without the binaries."""
+    binaries = find_binaries()
+    if binaries is None:
+        raise FileNotFoundError(MISSING)
+    port = start(binaries, state_dir / "cluster", options)
+    (state_dir / "server.json").write_text(json.dumps({"port": port}))
+    return PostgresServer(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+
+
+def start(binaries: Path, cluster: Path, options: str = _SERVER_OPTIONS) -> int:
+    """initdb and start a server on a free port of 127.0.0.1; returns the port. `options` are
+    the server's settings (the tests' default trades durability for speed)."""
     cluster.mkdir(mode=0o700)
     run_as = _server_user()
     if run_as is not None:  # initdb refuses root
@@ -107,12 +125,9 @@ def start(binaries: Path, cluster: Path) -> int:
     _run(run_as, binaries / "initdb", "-D", cluster, "-U", "postgres", "--auth=trust", "-E", "UTF8",
          "--locale=C", "--no-sync")  # fmt: skip
     port = _free_port()
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={cluster} "
-        + _SERVER_OPTIONS
-    )
-    _run(run_as, binaries / "pg_ctl", "-D", cluster, "-l", cluster / "server.log", "-o", options,
-         "-w", "-t", "60", "start")  # fmt: skip
+    settings = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={cluster}"
+    _run(run_as, binaries / "pg_ctl", "-D", cluster, "-l", cluster / "server.log", "-o",
+         f"{settings} {options}", "-w", "-t", "60", "start")  # fmt: skip
     return port
 
 
@@ -146,7 +161,9 @@ def _server_user() -> str | None:
     try:
         return pwd.getpwnam("postgres").pw_name
     except KeyError:
-        pytest.fail("running as root without a 'postgres' user to run the test server as")
+        raise NoServerUser(
+            "running as root without a 'postgres' user to run the test server as"
+        ) from None
 
 
 def _run(user: str | None, *command: object, check: bool = True) -> None:

@@ -43,12 +43,13 @@ def _pairs(options: dict[str, str]) -> list[str]:
     return [part for name, value in options.items() for part in (f"--{name}", value)]
 
 
-def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+def launch_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """redis-server on 127.0.0.1 and a free port, for whoever needs one (the tests, the
+    benchmark): FileNotFoundError when it is not installed, RuntimeError when it does not
+    start."""
     binary = shutil.which("redis-server")
     if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail(MISSING)
-        pytest.skip(MISSING)
+        raise FileNotFoundError(MISSING)
     port = _free_port()
     options = {"bind": "127.0.0.1", "port": str(port), "save": "", "appendonly": "no"}
     process = subprocess.Popen(
@@ -60,9 +61,21 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     while not _answers(port):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"redis-server did not start on 127.0.0.1:{port}")
+            raise RuntimeError(f"redis-server did not start on 127.0.0.1:{port}")
         time.sleep(0.02)
     return process, f"redis://127.0.0.1:{port}/0"
+
+
+def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """launch_redis for a test: skips without redis-server (fails under CI)."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail(MISSING)
+        pytest.skip(MISSING)
+    try:
+        return launch_redis(directory)
+    except RuntimeError as error:
+        pytest.fail(str(error))
 
 
 @dataclass

@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,8 @@ class WebhookDelivery:
         self.give_up_after = give_up_after
         self.timeout = timeout
         self.attempts: list[WebhookAttempt] = []
+        # Called with each update as it is posted (load tests time answers from there).
+        self.observers: list[Callable[[dict[str, Any]], None]] = []
         self._routes: dict[str, itertools.cycle[str]] = {}
         self._lanes: dict[int | str, deque[dict[str, Any]]] = {}
         self._lane_tasks: set[asyncio.Task[None]] = set()
@@ -192,6 +195,8 @@ class WebhookDelivery:
             headers[SECRET_HEADER] = str(secret)
         status: int | None = None
         error: str | None = None
+        for observer in self.observers:
+            observer(update)
         try:
             async with self._session.post(
                 url,
