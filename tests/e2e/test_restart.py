@@ -73,8 +73,10 @@ async def test_stopping_lets_the_updates_being_handled_finish(
     scan = make_jpeg(6000, 4000, quality=95)  # large enough to take a while to check
     for c in people:
         await c.user.send_document(scan, "scan.jpg", "image/jpeg")
-    # The bot shows "typing..." while it downloads and checks a scan: stop it right then.
-    await client.wait_event("chat_action", after=start)
+    # The bot shows "typing..." while it downloads and checks a scan: stop it once it does so
+    # in every chat (all four are being handled; one alone left the others unfetched).
+    for c in people:
+        await client.wait_event("chat_action", chat_id=c.user.user_id, after=start)
     await bot.stop()
     assert "Traceback" not in bot.log(), bot.log()
     for c in people:

@@ -51,7 +51,10 @@ def test_the_compose_file_runs_every_role_on_postgresql_and_redis(compose: dict[
     assert {"WEBHOOK_URL", "WEBHOOK_SECRET"} <= set(web["environment"])
     assert "WEBHOOK_URL" not in worker["environment"]
     assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["nginx"]["volumes"]
-    assert set(compose["volumes"]) == {"postgres-data", "bot-data"}
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "bot-data"}
+    # Dialogs in progress live in Redis: it keeps them across its restarts.
+    assert "--appendonly" in services["redis"]["command"]
+    assert "redis-data:/data" in services["redis"]["volumes"]
 
 
 def test_nginx_spreads_updates_over_the_web_workers_port() -> None:
