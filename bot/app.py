@@ -17,7 +17,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import (
     BotCommand,
@@ -40,7 +39,7 @@ from bot.email import EmailNotices, SmtpMailer
 from bot.handlers import get_routers
 from bot.i18n import LOCALES, Texts, create_texts
 from bot.leader import Leadership, RedisLeaderLease, SoleProcess
-from bot.locks import DialogLocks, LocalDialogLocks, RedisDialogLocks
+from bot.locks import DialogLocks, LocalDialogLocks, RedisDialogLocks, RenewedEventIsolation
 from bot.middlewares import (
     FloodControl,
     HandlerNameMiddleware,
@@ -98,9 +97,9 @@ COMMANDS = (
     "forget_me",
 )
 DESK_COMMANDS = ("templates", "release", "digest")
-# A dialog's Redis lock expires this long after a process died holding it (longer than any
-# update takes: a Bot API call times out after TELEGRAM_TIMEOUT_SECONDS, 60 s by default).
-DIALOG_LOCK_SECONDS = 120
+# A dialog's Redis lock expires this long after a process died holding it; its holder renews
+# it every third of that while the update runs (bot/locks.py RenewedEventIsolation).
+DIALOG_LOCK_SECONDS = 6
 REDIS_TIMEOUT_SECONDS = 10
 REDIS_CONNECTIONS = 100
 # How often a waiter asks Redis for a held dialog lock (redis-py's default is 0.1 s).
@@ -125,7 +124,7 @@ class Shared:
 
     redis: Redis
     limits: LimitsRedisStorage
-    isolation: RedisEventIsolation
+    isolation: RenewedEventIsolation
     wakeups: OutboxWakeups
 
     async def close(self) -> None:
@@ -152,10 +151,11 @@ async def open_shared(url: str) -> Shared:
         raise RedisUnavailable(
             f"REDIS_URL: Redis did not answer at start-up ({type(error).__name__})"
         ) from error
-    isolation = RedisEventIsolation(
+    isolation = RenewedEventIsolation(
         redis,
         key_builder=DefaultKeyBuilder(prefix="oms:dialog", with_bot_id=True),
-        lock_kwargs={"timeout": DIALOG_LOCK_SECONDS, "sleep": DIALOG_LOCK_POLL_SECONDS},
+        expiry=DIALOG_LOCK_SECONDS,
+        poll=DIALOG_LOCK_POLL_SECONDS,
     )
     return Shared(
         redis=redis,

@@ -8,12 +8,19 @@ through Redis when several processes take updates (REDIS_URL)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.base import KeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisEventIsolation
+from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, RedisError
+
+log = logging.getLogger(__name__)
 
 DialogKey = tuple[int, int]  # (chat id, user id): a private chat's is (user id, user id)
 
@@ -46,6 +53,43 @@ class LocalDialogLocks:
             self._waiters[key] -= 1
             if not self._waiters[key]:
                 del self._waiters[key], self._locks[key]
+
+
+class RenewedEventIsolation(RedisEventIsolation):
+    """aiogram's RedisEventIsolation whose lock expires soon unless its holder renews it: held
+    as long as the update runs (a scan check, a slow Bot API call), yet a process killed while
+    holding it blocks the citizen's dialog for `expiry` seconds only, not for as long as the
+    longest update could take."""
+
+    def __init__(
+        self, redis: Redis, *, key_builder: KeyBuilder, expiry: float, poll: float
+    ) -> None:
+        super().__init__(redis, key_builder=key_builder)
+        self.expiry = expiry
+        self.poll = poll
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        name = self.key_builder.build(key, "lock")
+        lock = self.redis.lock(name, timeout=self.expiry, sleep=self.poll, lock_class=Lock)
+        async with lock:
+            renewing = asyncio.create_task(self._renew(lock))
+            try:
+                yield
+            finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
+
+    async def _renew(self, lock: Lock) -> None:
+        while True:
+            await asyncio.sleep(self.expiry / 3)
+            try:
+                await lock.extend(self.expiry, replace_ttl=True)
+            except (LockError, RedisError, OSError) as error:
+                # Lost (Redis away past the expiry): the update runs on; say so once.
+                log.warning("dialog lock not renewed: %s", type(error).__name__)
+                return
 
 
 class RedisDialogLocks:

@@ -12,12 +12,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from aiogram.fsm.storage.base import DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from redis.asyncio import Redis
 
 from bot.leader import LEASE_KEY, RedisLeaderLease
-from bot.locks import RedisDialogLocks
+from bot.locks import RedisDialogLocks, RenewedEventIsolation
 from bot.ratelimit import (
     PRIVATE_CHAT_BURST,
     RedisFloodCounter,
@@ -44,11 +43,34 @@ async def new_client(redis_url: str) -> AsyncIterator[ClientFactory]:  # noqa: F
         await client.aclose()
 
 
-def dialog_locks(client: Redis) -> RedisDialogLocks:
-    isolation = RedisEventIsolation(
-        client, key_builder=DefaultKeyBuilder(with_bot_id=True), lock_kwargs={"timeout": 30}
+def dialog_locks(client: Redis, expiry: float = 30) -> RedisDialogLocks:
+    isolation = RenewedEventIsolation(
+        client, key_builder=DefaultKeyBuilder(with_bot_id=True), expiry=expiry, poll=0.01
     )
     return RedisDialogLocks(isolation, bot_id=1)
+
+
+async def test_a_dialog_lock_is_renewed_while_held_and_frees_soon_after_its_holder_died(
+    new_client: ClientFactory,
+) -> None:
+    expiry = 0.6
+    first, second = dialog_locks(new_client(), expiry), dialog_locks(new_client(), expiry)
+    async with first.hold((5, 5)):
+        await asyncio.sleep(expiry * 3)  # a long update: its lock is renewed meanwhile
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3), second.hold((5, 5)):
+                pass
+    # A holder that dies (here: stops renewing, as a killed process does) blocks for `expiry`.
+    dead = new_client()
+    name = DefaultKeyBuilder(with_bot_id=True).build(
+        StorageKey(bot_id=1, chat_id=5, user_id=5), "lock"
+    )
+    await dead.set(name, "dead", px=int(expiry * 1000))
+    assert await dead.exists(name)
+    started = asyncio.get_running_loop().time()
+    async with asyncio.timeout(expiry + 1), second.hold((5, 5)):
+        waited = asyncio.get_running_loop().time() - started
+    assert waited < expiry + 0.5
 
 
 async def test_a_dialog_held_by_one_instance_waits_in_the_other(new_client: ClientFactory) -> None:
