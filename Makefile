@@ -17,7 +17,6 @@ run: $(STAMP)
 
 test: $(STAMP)
 	./scripts/install-browser.sh
-	./scripts/install-redis.sh
 	./scripts/install-postgres.sh
 	./scripts/install-redis.sh
 	./scripts/install-compose.sh
