@@ -146,6 +146,17 @@ async def one_configuration(
                 await warm_up(session, register_size, config.warmup)
                 citizens = session.citizens(config.citizens, register_size)
                 figures = await saturate(processes, citizens, redis, cluster)
+            except BaseException:
+                for process in processes:  # what the bot said, for whoever reads the failure
+                    problems = [
+                        line
+                        for line in process.log_text().splitlines()
+                        if " ERROR " in line or " WARNING " in line
+                    ]
+                    _log(f"{process.name}: {len(problems)} warnings and errors")
+                    for line in problems[-8:]:
+                        _log(f"  {line[:300]}")
+                raise
             finally:
                 codes = {p.name: await p.stop() for p in reversed(processes)}
             broken = {name: code for name, code in codes.items() if code != 0}

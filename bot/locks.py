@@ -73,17 +73,23 @@ class RenewedEventIsolation(RedisEventIsolation):
         name = self.key_builder.build(key, "lock")
         lock = self.redis.lock(name, timeout=self.expiry, sleep=self.poll, lock_class=Lock)
         async with lock:
-            renewing = asyncio.create_task(self._renew(lock))
+            done = asyncio.Event()
+            renewing = asyncio.create_task(self._renew(lock, done))
             try:
                 yield
             finally:
-                renewing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await renewing
+                # Told to stop, not cancelled: a Redis call cut off half-way would leave its
+                # pooled connection out of step with the server.
+                done.set()
+                await renewing
 
-    async def _renew(self, lock: Lock) -> None:
+    async def _renew(self, lock: Lock, done: asyncio.Event) -> None:
         while True:
-            await asyncio.sleep(self.expiry / 3)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.expiry / 3):
+                    await done.wait()
+            if done.is_set():
+                return
             try:
                 await lock.extend(self.expiry, replace_ttl=True)
             except (LockError, RedisError, OSError) as error:
