@@ -1,0 +1,40 @@
+"""Each `await` on aiosqlite is a round trip to its thread and back: the hot path keeps them
+few. Counted by wrapping aiosqlite's one door to its thread (bench/counted_bot.py does the same
+for the running bot; bench/hops.py prints the figures per step)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import aiosqlite.core
+import pytest
+
+from bench.counted_bot import hop_label
+from storage.database import Database
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """What each round trip to aiosqlite's thread ran, in order, from now on."""
+    seen: list[str] = []
+    original = aiosqlite.core.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(hop_label(fn, args))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted)
+    yield seen
+
+
+async def test_a_statement_is_one_round_trip_with_its_row_count(
+    db: Database, hops: list[str]
+) -> None:
+    async with db.connect() as session:
+        await session.execute("CREATE TABLE t (n INTEGER)")
+        hops.clear()
+        inserted = await session.execute("INSERT INTO t (n) VALUES (1), (2), (3)")
+        updated = await session.execute("UPDATE t SET n = n + 1 WHERE n > ?", (1,))
+    assert (inserted, updated) == (3, 2)
+    assert len(hops) == 2  # no separate hop to close each cursor
