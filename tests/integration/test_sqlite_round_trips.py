@@ -11,7 +11,9 @@ import aiosqlite.core
 import pytest
 
 from bench.counted_bot import hop_label
+from core.models import Citizen
 from storage.database import Database
+from storage.unit_of_work import SqlUnitOfWorkFactory
 
 
 @pytest.fixture
@@ -38,3 +40,27 @@ async def test_a_statement_is_one_round_trip_with_its_row_count(
         updated = await session.execute("UPDATE t SET n = n + 1 WHERE n > ?", (1,))
     assert (inserted, updated) == (3, 2)
     assert len(hops) == 2  # no separate hop to close each cursor
+
+
+async def test_a_unit_of_work_begins_with_its_first_statement_and_not_again_after_commit(
+    db: Database, hops: list[str]
+) -> None:
+    factory = SqlUnitOfWorkFactory(db)
+    async with factory() as uow:
+        assert await uow.citizens.get(7) is None
+        await uow.citizens.save(Citizen(user_id=7, locale="ru"))
+        await uow.commit()
+    # BEGIN IMMEDIATE rides with the SELECT; nothing is begun after COMMIT only to roll back.
+    assert [hop.split(":")[0] for hop in hops] == ["_run", "_run", "execute"]
+    assert hops[-1] == "execute: COMMIT"
+    async with factory(read_only=True) as uow:
+        assert await uow.citizens.get(7) == Citizen(user_id=7, locale="ru")
+
+
+async def test_a_transaction_costs_no_round_trip_to_begin(db: Database, hops: list[str]) -> None:
+    async with db.transaction() as session:
+        await session.execute("CREATE TABLE t (n INTEGER)")
+        await session.execute("INSERT INTO t (n) VALUES (1)")
+    assert len(hops) == 3  # the two statements, then COMMIT
+    async with db.connect() as session:
+        assert await session.fetch_value("SELECT n FROM t") == 1
