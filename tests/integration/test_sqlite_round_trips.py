@@ -9,10 +9,16 @@ from typing import Any
 
 import aiosqlite.core
 import pytest
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
 
 from bench.counted_bot import hop_label
+from bot.dialogs.answers import Answers, answers_from, save_answers
+from bot.dialogs.flow import move
+from bot.dialogs.restoration import Restoration
 from core.models import Citizen
 from storage.database import Database
+from storage.fsm import SqlFsmStorage
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
 
@@ -64,3 +70,20 @@ async def test_a_transaction_costs_no_round_trip_to_begin(db: Database, hops: li
     assert len(hops) == 3  # the two statements, then COMMIT
     async with db.connect() as session:
         assert await session.fetch_value("SELECT n FROM t") == 1
+
+
+async def test_a_step_with_new_answers_is_one_round_trip(db: Database, hops: list[str]) -> None:
+    fsm = SqlFsmStorage(db)
+    state = FSMContext(fsm, StorageKey(bot_id=1, chat_id=5, user_id=5))
+    await save_answers(state, Answers(locale="ru", run_id="run"))
+    await state.set_state(Restoration.reason)
+    hops.clear()
+    answers = answers_from(await state.get_data())
+    answers.reason_text = "lost on the bus"
+
+    await move(state, Restoration.passport_number, answers)
+
+    assert len(hops) == 1  # state and answers in one statement, read from the cache
+    fresh = FSMContext(SqlFsmStorage(db), state.key)  # nothing cached
+    assert await fresh.get_state() == Restoration.passport_number.state
+    assert answers_from(await fresh.get_data()).reason_text == "lost on the bus"
