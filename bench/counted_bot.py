@@ -21,9 +21,9 @@ _state: dict[str, Any] = {"on": False, "count": 0, "hops": Counter()}
 def hop_label(fn: Any, args: tuple[Any, ...]) -> str:
     """What a hop ran: the SQL's first words when it carries a statement, else the function."""
     name = getattr(fn, "__name__", type(fn).__name__)
-    for arg in args:
-        if isinstance(arg, str):
-            return f"{name}: {' '.join(arg.split()[:4])}"
+    texts = [arg for arg in args if isinstance(arg, str)]
+    if texts:  # the statement comes last (storage.database's _run takes BEGIN before it)
+        return f"{name}: {' '.join(texts[-1].split()[:4])}"
     return name
 
 
