@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -36,17 +37,28 @@ BUSY_TIMEOUT_MS = 5_000
 
 
 class SqliteSession(Session):
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    """Each statement is one round trip to aiosqlite's thread, its rows or row count included.
+
+    With `begin` the session is transactional and lazy about it: when no transaction is open
+    (at first, and after each commit or rollback) the statement's round trip opens one first, so
+    a transaction costs no hop of its own to begin, and none to begin one that is only rolled
+    back at the end.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection, begin: str | None = None) -> None:
         self.connection = connection
+        self._begin = begin
 
     async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> Sequence[Row]:
         with _unique_violation():
-            return list(await self.connection.execute_fetchall(sql, _params(params)))
+            rows: list[Row] = await _on_thread(
+                self.connection, self._begin, sql, _params(params), True
+            )
+        return rows
 
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         with _unique_violation():
-            async with self.connection.execute(sql, _params(params)) as cursor:
-                return cursor.rowcount
+            return int(await _on_thread(self.connection, self._begin, sql, _params(params), False))
 
     def json_text(self, column: str, field: str) -> str:
         path = f"'$.{identifier(field)}'"
@@ -56,17 +68,49 @@ class SqliteSession(Session):
 
 
 class SqliteUnitSession(SqliteSession, UnitSession):
+    """Commit and rollback end the transaction; the next statement begins the next one."""
+
     def __init__(self, connection: aiosqlite.Connection, begin: str) -> None:
-        super().__init__(connection)
-        self._begin = begin
+        super().__init__(connection, begin)
 
     async def commit(self) -> None:
-        await self.connection.execute("COMMIT")
-        await self.connection.execute(self._begin)
+        if self.connection.in_transaction:
+            await self.connection.execute("COMMIT")
 
     async def rollback(self) -> None:
         await rollback_quietly(self.connection)
-        await self.connection.execute(self._begin)
+
+
+async def _on_thread(
+    connection: aiosqlite.Connection,
+    begin: str | None,
+    sql: str,
+    params: Sequence[object],
+    fetch: bool,
+) -> Any:
+    """One round trip to aiosqlite's thread: BEGIN when asked and no transaction is open, the
+    statement, its rows (fetch) or row count, and closing its cursor. Through aiosqlite's
+    public calls the same takes up to four (`async with connection.execute(...) as cursor`
+    is two: the statement, then closing the cursor)."""
+    # aiosqlite has no public call that runs a function of ours on its thread; _execute is the
+    # one each of its own methods goes through (pinned: aiosqlite 0.22.x in pyproject.toml).
+    return await connection._execute(_run, connection._conn, begin, sql, params, fetch)
+
+
+def _run(
+    connection: sqlite3.Connection,
+    begin: str | None,
+    sql: str,
+    params: Sequence[object],
+    fetch: bool,
+) -> Any:
+    if begin is not None and not connection.in_transaction:
+        connection.execute(begin)
+    cursor = connection.execute(sql, params)
+    try:
+        return cursor.fetchall() if fetch else cursor.rowcount
+    finally:
+        cursor.close()
 
 
 def _params(params: Sequence[object]) -> Sequence[object]:
@@ -172,13 +216,14 @@ class Database:
         read-then-write transaction fail half-way with SQLITE_BUSY.
         """
         async with self.acquire() as connection:
-            await connection.execute("BEGIN IMMEDIATE")
             try:
-                yield SqliteSession(connection)
+                # BEGIN IMMEDIATE goes with the first statement, in its round trip.
+                yield SqliteSession(connection, "BEGIN IMMEDIATE")
             except BaseException:
                 await rollback_quietly(connection)
                 raise
-            await connection.execute("COMMIT")
+            if connection.in_transaction:
+                await connection.execute("COMMIT")
 
     @asynccontextmanager
     async def unit(self, *, read_only: bool = False) -> AsyncIterator[UnitSession]:
@@ -206,7 +251,7 @@ class Database:
     @staticmethod
     @asynccontextmanager
     async def _begun(connection: aiosqlite.Connection, begin: str) -> AsyncIterator[UnitSession]:
-        await connection.execute(begin)
+        # No round trip of its own: `begin` goes with the first statement (SqliteSession).
         try:
             yield SqliteUnitSession(connection, begin)
         finally:

@@ -187,6 +187,32 @@ class SqlFsmStorage(BaseStorage):
             self._cache.pop(key_id, None)  # unknown outcome: read it again next time
             raise
 
+    async def set_state_and_data(
+        self, key: StorageKey, state: StateType, data: Mapping[str, Any]
+    ) -> None:
+        """set_data and set_state at once: one statement, so a dialog moving to a step with new
+        answers writes once (and never one without the other)."""
+        if not isinstance(data, dict):
+            msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
+            raise DataNotDictLikeError(msg)
+        value = state.state if isinstance(state, State) else state
+        key_id = storage_key_id(key)
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        self._remember(key_id, value, text)  # before the write, like set_state and set_data
+        try:
+            async with self._db.connect() as session:
+                if value is None and not data:  # the same as no record
+                    await session.execute("DELETE FROM fsm_state WHERE key = ?", (key_id,))
+                else:
+                    await session.execute(
+                        f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
+                        " data = excluded.data, updated_at = excluded.updated_at",
+                        (*_key_columns(key), value, text, self._now()),
+                    )
+        except BaseException:
+            self._cache.pop(key_id, None)
+            raise
+
     async def get_state(self, key: StorageKey) -> str | None:
         state, _ = await self._record(storage_key_id(key))
         return state

@@ -77,7 +77,8 @@ class Session(ABC):
 
 
 class UnitSession(Session):
-    """The session of a unit of work: commit and rollback each start the next transaction."""
+    """The session of a unit of work: after a commit or rollback the next statement runs in a
+    new transaction (begun with that statement, where the engine allows: SQLite)."""
 
     @abstractmethod
     async def commit(self) -> None: ...

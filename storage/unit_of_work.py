@@ -23,10 +23,10 @@ from storage.support import SqlConversations
 class SqlUnitOfWork:
     """`async with uow: ...; await uow.commit()`. Anything not committed is rolled back on exit.
 
-    Entering opens a transaction (on SQLite it takes the database lock; on PostgreSQL a pooled
-    connection); leaving releases it. Writes made after a commit belong to a fresh transaction
-    and need their own commit. A UoW is single-use. A read-only one takes no write lock and
-    cannot commit.
+    Entering opens a transaction (on SQLite it takes the process's connection, and BEGIN goes
+    with the first statement; on PostgreSQL a pooled connection); leaving releases it. Writes
+    made after a commit belong to a fresh transaction and need their own commit. A UoW is
+    single-use. A read-only one takes no write lock and cannot commit.
     """
 
     applications: SqlApplicationRepository

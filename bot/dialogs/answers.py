@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StateType, StorageKey
 from pydantic import BaseModel
 
 from core.models import DeliveryMethod, LossReason, Passport, StoredFile
@@ -63,12 +65,31 @@ async def save_answers(state: FSMContext, answers: Answers) -> None:
     await state.set_data(answers.model_dump(mode="json", exclude_defaults=True))
 
 
-async def save_changed_answers(state: FSMContext, answers: Answers) -> None:
-    """Write the answers unless they are the ones stored (read from the storage's cache): a
-    database write saved. Only for callers that write the state too, which stamps the dialog's
-    last activity (the retention period counts from it) all the same."""
+@runtime_checkable
+class StateAndDataWrites(Protocol):
+    """A dialog storage that writes a state and data in one go (storage.fsm.SqlFsmStorage)."""
+
+    async def set_state_and_data(
+        self, key: StorageKey, state: StateType, data: Mapping[str, Any]
+    ) -> None: ...
+
+
+async def save_step(
+    state: FSMContext, target: StateType, answers: Answers, *, answers_first: bool = True
+) -> None:
+    """Enter `target` and save the answers if they changed: one write where the storage takes
+    both at once, else the answers and the state in the order asked (answers_first: a crash
+    between them must not leave a later step without the answer that led to it)."""
     data = answers.model_dump(mode="json", exclude_defaults=True)
-    if data != await state.get_data():
+    changed = data != await state.get_data()
+    storage = state.storage
+    if changed and isinstance(storage, StateAndDataWrites):
+        await storage.set_state_and_data(state.key, target, data)
+        return
+    if changed and answers_first:
+        await state.set_data(data)
+    await state.set_state(target)
+    if changed and not answers_first:
         await state.set_data(data)
 
 

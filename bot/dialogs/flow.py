@@ -13,7 +13,7 @@ from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, Message
 
 from bot.delivery import Delivery
-from bot.dialogs.answers import Answers, save_changed_answers
+from bot.dialogs.answers import Answers, save_step
 from bot.dialogs.restoration import (
     STEPS,
     TOTAL_STEPS,
@@ -70,11 +70,11 @@ async def pressed(query: CallbackQuery) -> Message:
 
 
 async def move(state: FSMContext, target: State | str | None, answers: Answers) -> None:
-    """The answers first, then the step: two writes, and a crash between them must not leave
-    a later step without the answer that led to it (the summary could never be submitted).
-    The other way round the step is only asked again."""
-    await save_changed_answers(state, answers)
-    await state.set_state(target)
+    """The answers and the step in one write where the storage allows; else the answers first,
+    then the step: a crash between them must not leave a later step without the answer that
+    led to it (the summary could never be submitted). The other way round the step is only
+    asked again."""
+    await save_step(state, target, answers)
 
 
 def chosen_label(message: Message, data: str | None) -> str | None:

@@ -194,6 +194,38 @@ async def test_a_cleared_key_leaves_no_row_behind(database: SqlDatabase) -> None
     assert await count_rows(database) == 0
 
 
+async def test_state_and_data_written_at_once_read_back_as_if_written_apart(
+    database_url: str,
+) -> None:
+    url = parse_database_url(database_url)
+    fsm = SqlFsmStorage(await open_database(url), close_database=True)
+    await fsm.set_state(KEY, Restore.passport)
+    await fsm.set_data(KEY, {"reason": "lost"})
+    await fsm.set_state_and_data(KEY, Restore.delivery, {"reason": "stolen", "n": [1]})
+    other = replace(KEY, user_id=43)
+    await fsm.set_state_and_data(other, None, {"kept": True})  # a new record, no state
+    with pytest.raises(DataNotDictLikeError):
+        await fsm.set_state_and_data(KEY, None, [("a", 1)])  # type: ignore[arg-type]
+    await fsm.close()
+
+    fsm = SqlFsmStorage(await open_database(url), close_database=True)  # nothing cached
+    try:
+        assert await fsm.get_state(KEY) == "Restore:delivery"
+        assert await fsm.get_data(KEY) == {"reason": "stolen", "n": [1]}
+        assert (await fsm.get_state(other), await fsm.get_data(other)) == (None, {"kept": True})
+        await fsm.set_state_and_data(KEY, None, {})  # the same as no record
+        await fsm.set_state_and_data(other, "Restore:passport", {})
+        assert await fsm.get_state(KEY) is None and await fsm.get_data(KEY) == {}
+        assert (await fsm.get_state(other), await fsm.get_data(other)) == ("Restore:passport", {})
+    finally:
+        await fsm.close()
+    database = await open_database(url)
+    try:
+        assert await count_rows(database) == 1
+    finally:
+        await database.close()
+
+
 async def test_close_leaves_a_shared_database_open(database: SqlDatabase) -> None:
     fsm = SqlFsmStorage(database)
     await fsm.close()

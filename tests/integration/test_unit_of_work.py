@@ -186,3 +186,21 @@ async def test_a_read_only_unit_of_work_cannot_write(database: SqlDatabase) -> N
             await uow.citizens.save(Citizen(user_id=1, locale="ru"))
     async with SqlUnitOfWork(database, read_only=True) as uow:
         assert await uow.citizens.get(1) is None
+
+
+async def test_writes_after_a_commit_or_rollback_are_a_new_transaction(
+    database: SqlDatabase,
+) -> None:
+    factory = SqlUnitOfWorkFactory(database)
+    async with factory() as uow:
+        await uow.citizens.save(Citizen(user_id=1, locale="ru"))
+        await uow.commit()
+        await uow.citizens.save(Citizen(user_id=2, locale="ru"))
+        await uow.rollback()
+        await uow.citizens.save(Citizen(user_id=3, locale="ru"))
+        await uow.commit()
+        await uow.commit()  # nothing written since: a no-op
+        await uow.citizens.save(Citizen(user_id=4, locale="ru"))  # left uncommitted
+    async with factory(read_only=True) as uow:
+        stored = [await uow.citizens.get(user_id) for user_id in (1, 2, 3, 4)]
+    assert [citizen is not None for citizen in stored] == [True, False, True, False]

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
 from bot import keyboards
 from bot.callbacks import Edit, EditField, Summary, SummaryAction
-from bot.dialogs.answers import Answers, save_changed_answers
+from bot.dialogs.answers import Answers, save_step
 from bot.dialogs.flow import Dialog, callback_message, pressed
 from bot.dialogs.restoration import Restoration
 from bot.filters import Check
@@ -128,9 +128,8 @@ async def finish(
     draft: ApplicationDraft,
 ) -> None:
     application = await restoration.submit(draft)
-    await state.set_state(None)
     # Keeps run_id, so a late second tap is recognised (usually stored already: no write).
-    await save_changed_answers(state, answers)
+    await save_step(state, None, answers, answers_first=False)
     await message.answer(t("summary.submitted", number=application.number))
 
 

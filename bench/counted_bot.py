@@ -1,0 +1,67 @@
+"""`python -m bot` counting its round trips to aiosqlite's thread, for bench/hops.py: SIGUSR1
+starts counting, SIGUSR2 writes what was counted since to $BENCH_HOPS_DIR/<n>.json (n = 1, 2,
+...). Every `await` on aiosqlite (an execute, a fetch, a cursor's close) is one hop to its thread
+and back; each is recorded by what it ran (the statement's first words, or the function name).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+OUT = Path(os.environ.get("BENCH_HOPS_DIR", "."))
+_state: dict[str, Any] = {"on": False, "count": 0, "hops": Counter()}
+
+
+def hop_label(fn: Any, args: tuple[Any, ...]) -> str:
+    """What a hop ran: the SQL's first words when it carries a statement, else the function."""
+    name = getattr(fn, "__name__", type(fn).__name__)
+    texts = [arg for arg in args if isinstance(arg, str)]
+    if texts:  # the statement comes last (storage.database's _run takes BEGIN before it)
+        return f"{name}: {' '.join(texts[-1].split()[:4])}"
+    return name
+
+
+def _count() -> None:
+    import aiosqlite.core
+
+    original = aiosqlite.core.Connection._execute
+
+    async def _execute(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if _state["on"]:
+            _state["hops"][hop_label(fn, args)] += 1
+        return await original(self, fn, *args, **kwargs)
+
+    aiosqlite.core.Connection._execute = _execute  # type: ignore[method-assign]
+
+
+def _start(*_: object) -> None:
+    _state["hops"] = Counter()
+    _state["on"] = True
+
+
+def _stop(*_: object) -> None:
+    _state["on"] = False
+    _state["count"] += 1
+    path = OUT / f"{_state['count']}.json"
+    path.with_suffix(".tmp").write_text(json.dumps(dict(_state["hops"])), encoding="utf-8")
+    path.with_suffix(".tmp").rename(path)
+
+
+def main() -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    signal.signal(signal.SIGUSR1, _start)
+    signal.signal(signal.SIGUSR2, _stop)
+    _count()
+    from bot.__main__ import main as bot_main
+
+    return bot_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Round trips to aiosqlite's thread per update, step by step: the bot (bench/counted_bot.py)
+over the emulator while N citizens take each step of the journey at once.
+
+    .venv/bin/python -m bench.hops [citizens] [-v]
+
+Prints hops per update for each step (background loops included, which is why the figures are
+averaged over many citizens), and with -v what each hop ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.citizens import JOURNEY
+from bench.processes import ROOT, SLOW_PROCESSING, BotUnderTest
+from bench.register import write_register
+from bench.session import Session, settle
+
+REGISTER_SIZE = 2_000
+
+
+class CountedBot(BotUnderTest):
+    name = "counted-bot"
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(ROOT / "bench" / "counted_bot.py")]
+
+
+async def count_hops(citizens: int) -> dict[str, dict[str, int]]:
+    """Per step: hop label -> count over all citizens."""
+    per_step: dict[str, dict[str, int]] = {}
+    with tempfile.TemporaryDirectory(prefix="oms-hops-") as tmp:
+        work = Path(tmp)
+        register = write_register(work / "register.csv", REGISTER_SIZE)
+        async with Session() as session:
+            env = {**SLOW_PROCESSING, "REGISTRY_PATH": str(register), "BENCH_HOPS_DIR": str(work)}
+            process = CountedBot(session.emulator, work / "bot", env)
+            await process.start()
+            try:
+                warm = session.citizens(5, REGISTER_SIZE)
+                await asyncio.gather(*(c.journey() for c in warm))
+                people = session.citizens(citizens, REGISTER_SIZE)
+                for index, step in enumerate(JOURNEY, start=1):
+                    await settle(process)
+                    os.kill(process.pid, signal.SIGUSR1)
+                    await asyncio.sleep(0.05)
+                    await asyncio.gather(*(c.step(step) for c in people))
+                    await settle(process)
+                    os.kill(process.pid, signal.SIGUSR2)
+                    path = work / f"{index}.json"
+                    for _ in range(100):
+                        if path.exists():
+                            break
+                        await asyncio.sleep(0.05)
+                    per_step[step.name] = json.loads(path.read_text(encoding="utf-8"))
+            finally:
+                await process.stop()
+    return per_step
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if a != "-v"]
+    citizens = int(args[0]) if args else 50
+    per_step = asyncio.run(count_hops(citizens))
+    for step, hops in per_step.items():
+        print(f"{step:<16} {sum(hops.values()) / citizens:6.2f} hops/update")
+        if "-v" in sys.argv:
+            for label, count in sorted(hops.items(), key=lambda item: -item[1]):
+                print(f"    {count / citizens:6.2f}  {label}")
+
+
+if __name__ == "__main__":
+    main()

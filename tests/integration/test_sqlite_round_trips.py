@@ -1,0 +1,89 @@
+"""Each `await` on aiosqlite is a round trip to its thread and back: the hot path keeps them
+few. Counted by wrapping aiosqlite's one door to its thread (bench/counted_bot.py does the same
+for the running bot; bench/hops.py prints the figures per step)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import aiosqlite.core
+import pytest
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
+
+from bench.counted_bot import hop_label
+from bot.dialogs.answers import Answers, answers_from, save_answers
+from bot.dialogs.flow import move
+from bot.dialogs.restoration import Restoration
+from core.models import Citizen
+from storage.database import Database
+from storage.fsm import SqlFsmStorage
+from storage.unit_of_work import SqlUnitOfWorkFactory
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """What each round trip to aiosqlite's thread ran, in order, from now on."""
+    seen: list[str] = []
+    original = aiosqlite.core.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(hop_label(fn, args))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted)
+    yield seen
+
+
+async def test_a_statement_is_one_round_trip_with_its_row_count(
+    db: Database, hops: list[str]
+) -> None:
+    async with db.connect() as session:
+        await session.execute("CREATE TABLE t (n INTEGER)")
+        hops.clear()
+        inserted = await session.execute("INSERT INTO t (n) VALUES (1), (2), (3)")
+        updated = await session.execute("UPDATE t SET n = n + 1 WHERE n > ?", (1,))
+    assert (inserted, updated) == (3, 2)
+    assert len(hops) == 2  # no separate hop to close each cursor
+
+
+async def test_a_unit_of_work_begins_with_its_first_statement_and_not_again_after_commit(
+    db: Database, hops: list[str]
+) -> None:
+    factory = SqlUnitOfWorkFactory(db)
+    async with factory() as uow:
+        assert await uow.citizens.get(7) is None
+        await uow.citizens.save(Citizen(user_id=7, locale="ru"))
+        await uow.commit()
+    # BEGIN IMMEDIATE rides with the SELECT; nothing is begun after COMMIT only to roll back.
+    assert [hop.split(":")[0] for hop in hops] == ["_run", "_run", "execute"]
+    assert hops[-1] == "execute: COMMIT"
+    async with factory(read_only=True) as uow:
+        assert await uow.citizens.get(7) == Citizen(user_id=7, locale="ru")
+
+
+async def test_a_transaction_costs_no_round_trip_to_begin(db: Database, hops: list[str]) -> None:
+    async with db.transaction() as session:
+        await session.execute("CREATE TABLE t (n INTEGER)")
+        await session.execute("INSERT INTO t (n) VALUES (1)")
+    assert len(hops) == 3  # the two statements, then COMMIT
+    async with db.connect() as session:
+        assert await session.fetch_value("SELECT n FROM t") == 1
+
+
+async def test_a_step_with_new_answers_is_one_round_trip(db: Database, hops: list[str]) -> None:
+    fsm = SqlFsmStorage(db)
+    state = FSMContext(fsm, StorageKey(bot_id=1, chat_id=5, user_id=5))
+    await save_answers(state, Answers(locale="ru", run_id="run"))
+    await state.set_state(Restoration.reason)
+    hops.clear()
+    answers = answers_from(await state.get_data())
+    answers.reason_text = "lost on the bus"
+
+    await move(state, Restoration.passport_number, answers)
+
+    assert len(hops) == 1  # state and answers in one statement, read from the cache
+    fresh = FSMContext(SqlFsmStorage(db), state.key)  # nothing cached
+    assert await fresh.get_state() == Restoration.passport_number.state
+    assert answers_from(await fresh.get_data()).reason_text == "lost on the bus"
