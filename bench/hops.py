@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.citizens import JOURNEY
 from bench.processes import ROOT, SLOW_PROCESSING, BotUnderTest
 from bench.register import write_register
-from bench.session import Session, settle
+from bench.session import Session, signalled_steps
 
 REGISTER_SIZE = 2_000
 
@@ -46,18 +43,7 @@ async def count_hops(citizens: int) -> dict[str, dict[str, int]]:
                 warm = session.citizens(5, REGISTER_SIZE)
                 await asyncio.gather(*(c.journey() for c in warm))
                 people = session.citizens(citizens, REGISTER_SIZE)
-                for index, step in enumerate(JOURNEY, start=1):
-                    await settle(process)
-                    os.kill(process.pid, signal.SIGUSR1)
-                    await asyncio.sleep(0.05)
-                    await asyncio.gather(*(c.step(step) for c in people))
-                    await settle(process)
-                    os.kill(process.pid, signal.SIGUSR2)
-                    path = work / f"{index}.json"
-                    for _ in range(100):
-                        if path.exists():
-                            break
-                        await asyncio.sleep(0.05)
+                async for _, step, path in signalled_steps(process, people, work, "json"):
                     per_step[step.name] = json.loads(path.read_text(encoding="utf-8"))
             finally:
                 await process.stop()

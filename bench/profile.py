@@ -13,8 +13,6 @@ as the awaits that wait for it.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import sys
 import tempfile
 from collections import Counter
@@ -23,10 +21,9 @@ from pathlib import Path
 from pyinstrument.frame import Frame
 from pyinstrument.session import Session as ProfileSession
 
-from bench.citizens import JOURNEY
 from bench.processes import ROOT, SLOW_PROCESSING, BotUnderTest
 from bench.register import write_register
-from bench.session import Session, settle
+from bench.session import Session, signalled_steps
 
 REGISTER_SIZE = 2_000
 
@@ -118,18 +115,7 @@ async def profile(citizens: int, out: Path) -> None:
                 warm = session.citizens(20, REGISTER_SIZE)
                 await asyncio.gather(*(c.journey() for c in warm))
                 people = session.citizens(citizens, REGISTER_SIZE)
-                for index, step in enumerate(JOURNEY, start=1):
-                    await settle(process)
-                    os.kill(process.pid, signal.SIGUSR1)
-                    await asyncio.sleep(0.05)
-                    await asyncio.gather(*(c.step(step) for c in people))
-                    await settle(process)
-                    os.kill(process.pid, signal.SIGUSR2)
-                    path = work / f"{index}.txt"
-                    for _ in range(100):
-                        if path.exists():
-                            break
-                        await asyncio.sleep(0.05)
+                async for index, step, path in signalled_steps(process, people, work, "txt"):
                     name = step.name.replace("/", "").replace(" ", "_")
                     saved = ProfileSession.load(str(work / f"{index}.pyisession"))
                     text = summarize(saved, citizens) + "\n" + path.read_text(encoding="utf-8")

@@ -7,12 +7,16 @@ import asyncio
 import copy
 import importlib
 import itertools
+import os
+import signal
 import time
 import types
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from bench.citizens import Citizen, Driver
+from bench.citizens import JOURNEY, Citizen, Driver, Step
 from bench.processes import BotUnderTest
 from bench.tracker import Tracker
 from bot.i18n import Texts, create_texts
@@ -115,3 +119,24 @@ async def settle(process: BotUnderTest, *, idle_ms: float = 3.0, limit: float = 
         if (now - before) * 1000 < idle_ms:
             return
         before = now
+
+
+async def signalled_steps(
+    process: BotUnderTest, people: Sequence[Citizen], work: Path, suffix: str
+) -> AsyncIterator[tuple[int, Step, Path]]:
+    """Each step of the journey taken by `people` at once, between SIGUSR1 and SIGUSR2 to the
+    bot (which starts and stops recording then, e.g. bench/profiled_bot.py, bench/counted_bot.py)
+    and once the bot has written `work/<step number>.<suffix>`; yields the step and that file."""
+    for index, step in enumerate(JOURNEY, start=1):
+        await settle(process)
+        os.kill(process.pid, signal.SIGUSR1)
+        await asyncio.sleep(0.05)
+        await asyncio.gather(*(c.step(step) for c in people))
+        await settle(process)
+        os.kill(process.pid, signal.SIGUSR2)
+        path = work / f"{index}.{suffix}"
+        for _ in range(100):
+            if path.exists():
+                break
+            await asyncio.sleep(0.05)
+        yield index, step, path
