@@ -35,11 +35,12 @@ async def user_ids_in_redis(redis: Redis) -> set[int]:
 
 
 async def test_a_dialog_in_redis_survives_a_restart_and_is_reminded(
+    # Redis first: set up before the bot, so it is stopped after the bot has stopped.
+    redis_url: str,  # noqa: F811
+    redis: Redis,
     start_bot: StartBot,
     client: SandboxClient,
     texts: Texts,
-    redis: Redis,
-    redis_url: str,  # noqa: F811
 ) -> None:
     bot = await start_bot({**CLOCK_ENV, "REDIS_URL": redis_url})
     c = await new_citizen(client, texts)
@@ -67,11 +68,12 @@ async def test_a_dialog_in_redis_survives_a_restart_and_is_reminded(
 
 
 async def test_an_abandoned_dialog_in_redis_is_swept_with_its_scan(
+    # Redis first: set up before the bot, so it is stopped after the bot has stopped.
+    redis_url: str,  # noqa: F811
+    redis: Redis,
     start_bot: StartBot,
     client: SandboxClient,
     texts: Texts,
-    redis: Redis,
-    redis_url: str,  # noqa: F811
 ) -> None:
     bot = await start_bot({**SWEEP_FAST, "REDIS_URL": redis_url})
     c = await new_citizen(client, texts)
