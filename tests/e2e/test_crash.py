@@ -25,17 +25,16 @@ import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 
 from bot.i18n import Texts
-from sandbox.client import SandboxClient, SandboxError, SandboxTimeoutError, message_text
+from sandbox.client import SandboxClient, message_text
 from sandbox.emulator import Emulator
 from tests.e2e.conftest import StartBot
 from tests.e2e.harness import BotProcess
-from tests.e2e.journey import IVANOV, Citizen, button_labels, new_citizen
-from tests.fixtures_scans import make_jpeg
+from tests.e2e.journey import new_citizen
+from tests.e2e.steady import SteadyCitizen
 
 SOAK = bool(os.environ.get("SOAK"))
 RUNS = int(os.environ.get("SOAK_RUNS", "20")) if SOAK else 1
@@ -53,7 +52,6 @@ TIMINGS = {
 }
 PLANS = ("electronic", "electronic", "electronic", "post", "pickup")
 FINAL = {"electronic": "ready", "post": "sent_by_post", "pickup": "ready_for_pickup"}
-SCAN = make_jpeg(1200, 800)
 
 
 @dataclass
@@ -64,97 +62,18 @@ class Run:
     texts: Texts
     kills: list[str] = field(default_factory=list)
     scan_sent: asyncio.Event = field(default_factory=asyncio.Event)
-    repeated_actions: int = 0
 
-    def state_of(self, user_id: int) -> str | None:
+    async def step(self, user_id: int) -> str:
         rows = self.bot.query(
             "SELECT state FROM fsm_state WHERE chat_id = ? AND user_id = ?", user_id, user_id
         )
-        return rows[0]["state"] if rows else None
+        return str(rows[0]["state"] if rows else "").split(":")[-1]
 
-    def submitted(self, user_id: int) -> bool:
+    async def submitted(self, user_id: int) -> bool:
         return bool(self.bot.query("SELECT 1 FROM applications WHERE user_id = ?", user_id))
 
     def count(self, sql: str) -> int:
         return int(self.bot.query(sql)[0][0])
-
-
-# --- a citizen who copes with a bot that may be gone for a moment ------------------------------
-
-
-class Person:
-    def __init__(self, run: Run, citizen: Citizen, plan: str) -> None:
-        self.run = run
-        self.c = citizen
-        self.plan = plan
-        self.uid = citizen.user.user_id
-
-    async def press(self, key: str, **params: Any) -> None:
-        try:
-            await self.c.user.press(self.c.t(key, **params), timeout=3)
-        except SandboxError as error:
-            if error.status != 404:
-                raise
-            # The buttons are gone (taken off by a tap the bot died handling): ask again.
-            await self.c.user.send_text("?")
-
-    async def press_an_office(self) -> None:
-        for message in reversed(await self.c.user.messages()):
-            markup = message.get("reply_markup") or {}
-            rows = markup.get("inline_keyboard", [])
-            if any(b.get("callback_data", "").startswith("of:") for row in rows for b in row):
-                label = button_labels(message)[0]
-                await self.c.user.press(label, message_id=message["message_id"], timeout=3)
-                return
-        await self.c.user.send_text("?")
-
-    async def send_scan(self) -> None:
-        await self.c.user.send_photo(SCAN)
-        self.run.scan_sent.set()
-
-    def action(self, state: str | None) -> Callable[[], Awaitable[Any]]:
-        user = self.c.user
-        step = (state or "").split(":")[-1]
-        actions: dict[str, Callable[[], Awaitable[Any]]] = {
-            "": lambda: user.send_command("/start"),
-            "consent": lambda: self.press("button.consent_accept"),
-            "contact": lambda: user.share_contact(phone=IVANOV.phone, own=True),
-            "confirm_profile": lambda: self.press("button.its_me"),
-            "reason": lambda: self.press("reason.lost"),
-            "passport_number": lambda: user.send_text(IVANOV.passport),
-            "passport_scan": self.send_scan,
-            "delivery": lambda: self.press(f"delivery.{self.plan}"),
-            "postcode": lambda: user.send_text("101000"),
-            "address": lambda: user.send_text("Moscow, Tverskaya 1, 5"),
-            "office": self.press_an_office,
-            "summary": lambda: self.press("button.submit"),
-        }
-        return actions[step]
-
-    async def journey(self) -> None:
-        """Acts on the step the dialog is at until the application is submitted."""
-        last: str | None = "-"
-        for _ in range(60):
-            if self.run.submitted(self.uid):
-                return
-            state = self.run.state_of(self.uid)
-            if state == last:
-                self.run.repeated_actions += 1  # no answer came: do it again, as people do
-            last = state
-            await self.action(state)()
-            await self.settle(state)
-        raise AssertionError(f"citizen {self.uid} is stuck at {self.run.state_of(self.uid)}")
-
-    async def settle(self, before: str | None) -> None:
-        """Wait for an answer, then for the dialog to move (either may never come)."""
-        try:
-            await self.c.user.wait_for(lambda m: True, timeout=4)
-        except SandboxTimeoutError:
-            pass
-        for _ in range(20):
-            if self.run.state_of(self.uid) != before or self.run.submitted(self.uid):
-                return
-            await asyncio.sleep(0.1)
 
 
 # --- the kills ---------------------------------------------------------------------------------
@@ -235,7 +154,7 @@ async def settled(run: Run, timeout: float = 90) -> None:
     )
 
 
-async def duplicates_and_missing(run: Run, people: list[Person]) -> tuple[int, list[str]]:
+async def duplicates_and_missing(run: Run, people: list[SteadyCitizen]) -> tuple[int, list[str]]:
     """Pushes and PDFs that arrived twice (or more), and those that never arrived."""
     duplicates, missing = 0, []
     for person in people:
@@ -275,7 +194,12 @@ async def test_kill_9_during_50_journeys_loses_and_doubles_nothing(
     bot = await start_bot(TIMINGS)
     run = Run(bot, client, emulator, texts)
     people = [
-        Person(run, await new_citizen(client, texts, user_id=8000 + n), PLANS[n % len(PLANS)])
+        SteadyCitizen(
+            run,
+            await new_citizen(client, texts, user_id=8000 + n),
+            PLANS[n % len(PLANS)],
+            on_scan=run.scan_sent.set,
+        )
         for n in range(CITIZENS)
     ]
     loop = asyncio.get_running_loop()
@@ -311,6 +235,6 @@ async def test_kill_9_during_50_journeys_loses_and_doubles_nothing(
     print(
         f"\ncrash run {run_number}: {CITIZENS} journeys, {len(per_user)} applications,"
         f" kills at {', '.join(run.kills)}; lost 0, doubled 0, duplicate pushes/PDFs"
-        f" {duplicates}, actions repeated by citizens {run.repeated_actions},"
+        f" {duplicates}, actions repeated by citizens {sum(p.repeated for p in people)},"
         f" {loop.time() - started:.1f} s"
     )

@@ -25,13 +25,14 @@ from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
 
 from bot.i18n import Texts
-from sandbox.client import SandboxClient, SandboxError, SandboxTimeoutError, message_text
+from sandbox.client import SandboxClient, message_text
 from sandbox.emulator import Emulator
 from storage.redis_fsm import DialogKeyBuilder
 from tests.e2e.clock import CLOCK_ENV, advance, bot_now
 from tests.e2e.forkserver import ForkServer
 from tests.e2e.harness import TOKEN, WEBHOOK_ORIGIN, BotProcess
 from tests.e2e.journey import IVANOV, Citizen, new_citizen
+from tests.e2e.steady import SteadyCitizen
 from tests.redis_server import redis_server, redis_url  # noqa: F401 - the fixtures
 
 WEB_WORKERS = 3
@@ -63,6 +64,10 @@ class Cluster:
         key = StorageKey(bot_id=BOT_ID, chat_id=user_id, user_id=user_id)
         state = await self.redis.get(DialogKeyBuilder().build(key, "state"))
         return (state or b"").decode().split(":")[-1]
+
+    async def submitted(self, user_id: int) -> bool:
+        count = "SELECT count(*) FROM applications WHERE user_id = $1"
+        return bool(await self.value(count, user_id))
 
     def route(self) -> None:
         """The load balancer: each post to the next live web worker's address in turn."""
@@ -149,73 +154,6 @@ async def electronic_journey(c: Citizen) -> str:
     await c.wait_status("ready", timeout=60)
     await c.user.wait_for(lambda m: "document" in m, timeout=60)
     return number
-
-
-@dataclass
-class Steady:
-    """A citizen who carries on whatever happens to the processes: acts on the step their
-    dialog is at (read from the database), and does it again when no answer came, as people
-    do when a message seems lost."""
-
-    cluster: Cluster
-    c: Citizen
-    repeated: int = 0
-
-    @property
-    def uid(self) -> int:
-        return self.c.user.user_id
-
-    async def state(self) -> str:
-        return await self.cluster.step(self.uid)
-
-    async def submitted(self) -> bool:
-        count = await self.cluster.value(
-            "SELECT count(*) FROM applications WHERE user_id = $1", self.uid
-        )
-        return bool(count)
-
-    async def press(self, key: str) -> None:
-        try:
-            await self.c.user.press(self.c.t(key), timeout=3)
-        except SandboxError as error:
-            if error.status != 404:
-                raise
-            # The buttons are gone (taken off by a tap a killed process was handling): ask.
-            await self.c.user.send_text("?")
-
-    def action(self, step: str) -> Callable[[], Awaitable[Any]]:
-        user = self.c.user
-        return {
-            "": lambda: user.send_command("/start"),
-            "consent": lambda: self.press("button.consent_accept"),
-            "contact": lambda: user.share_contact(phone=IVANOV.phone, own=True),
-            "confirm_profile": lambda: self.press("button.its_me"),
-            "reason": lambda: self.press("reason.lost"),
-            "passport_number": lambda: user.send_text(IVANOV.passport),
-            "passport_scan": lambda: self.c.scan(),
-            "delivery": lambda: self.press("delivery.electronic"),
-            "summary": lambda: self.press("button.submit"),
-        }[step]
-
-    async def journey(self) -> None:
-        last = "-"
-        for _ in range(60):
-            if await self.submitted():
-                return
-            step = await self.state()
-            if step == last:
-                self.repeated += 1
-            last = step
-            try:
-                await self.action(step)()
-                await self.c.user.wait_for(lambda m: True, timeout=4)
-            except SandboxTimeoutError:
-                pass
-            for _ in range(20):  # until the dialog moves (it may not)
-                if await self.state() != step or await self.submitted():
-                    break
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"citizen {self.uid} is stuck at {await self.state()}")
 
 
 # --- what is checked ---------------------------------------------------------------------------
@@ -358,7 +296,8 @@ async def test_killing_the_active_worker_and_a_web_worker_loses_no_journey(
 ) -> None:
     running = await cluster()
     people = [
-        Steady(running, await new_citizen(client, texts, user_id=9500 + n)) for n in range(24)
+        SteadyCitizen(running, await new_citizen(client, texts, user_id=9500 + n))
+        for n in range(24)
     ]
     kills: list[str] = []
 
