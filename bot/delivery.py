@@ -47,18 +47,13 @@ class Delivery:
         bot: Bot,
         rates: SendRates | None = None,
         *,
-        per_private_chat_second: float = 1,
-        per_private_chat_burst: int = 2,
         attempts: int = 5,
     ) -> None:
-        """`rates`: this process's own budgets unless given (bot/app.py shares them through
-        Redis when several processes send)."""
+        """`rates`: this process's own budgets (Telegram's limits) unless given (bot/app.py
+        shares them through Redis when several processes send)."""
         self.bot = bot
         self.attempts = attempts
-        self._rates = rates or LocalSendRates(
-            per_private_chat_second=per_private_chat_second,
-            per_private_chat_burst=per_private_chat_burst,
-        )
+        self._rates = rates or LocalSendRates()
 
     def can_send_now(self, chat_id: int) -> bool:
         """Whether a message to `chat_id` would go out without waiting for a rate limit."""

@@ -86,7 +86,7 @@ async def test_blocked_user_is_not_retried() -> None:
 
 async def test_one_private_chat_gets_about_one_message_a_second() -> None:
     bot = ScriptedBot(["a", "b", "c", "d"])
-    delivery = Delivery(bot, per_private_chat_second=1)  # type: ignore[arg-type]
+    delivery = Delivery(bot)  # type: ignore[arg-type]
     for _ in range(4):
         await delivery.send(message(), chat_id=5)
     times = [at for at, _ in bot.calls]
@@ -95,7 +95,7 @@ async def test_one_private_chat_gets_about_one_message_a_second() -> None:
 
 async def test_a_private_chat_takes_a_burst_of_two_at_once() -> None:
     bot = ScriptedBot(["a", "b", "c"])
-    delivery = Delivery(bot, per_private_chat_second=1)  # type: ignore[arg-type]
+    delivery = Delivery(bot)  # type: ignore[arg-type]
     for _ in range(3):
         await delivery.send(message(), chat_id=5)
     (first, _), (second, _), (third, _) = bot.calls
@@ -105,7 +105,7 @@ async def test_a_private_chat_takes_a_burst_of_two_at_once() -> None:
 
 async def test_different_chats_are_not_paced_by_each_other() -> None:
     bot = ScriptedBot(["a", "b", "c"])
-    delivery = Delivery(bot, per_private_chat_second=1)  # type: ignore[arg-type]
+    delivery = Delivery(bot)  # type: ignore[arg-type]
     for chat in (1, 2, 3):
         await delivery.send(message(chat), chat_id=chat)
     times = [at for at, _ in bot.calls]
@@ -180,7 +180,7 @@ async def test_delivery_and_polling_calls_pass_through_once() -> None:
 
 async def test_a_chat_action_does_not_use_the_chats_message_budget() -> None:
     bot = ScriptedBot([True, "sent", "sent"])
-    delivery = Delivery(bot, per_private_chat_second=1)  # type: ignore[arg-type]
+    delivery = Delivery(bot)  # type: ignore[arg-type]
     await delivery.send(SendChatAction(chat_id=5, action="upload_document"), chat_id=5)
     assert delivery.can_send_now(5)
     await delivery.send(message(), chat_id=5)
