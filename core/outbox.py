@@ -78,7 +78,7 @@ class OutboxDispatcher:
 
     async def drain(self, limit: int = 100) -> int:
         """Send what is due; returns how many rows were delivered."""
-        if self._lock.locked():
+        if self._lock.locked() or not self._senders:  # no transport (email without SMTP)
             return 0
         async with self._lock:
             now = self._clock.now()
@@ -88,6 +88,8 @@ class OutboxDispatcher:
                         now, limit, self._senders.keys(), claim_until=now + self._claim
                     )
                 )
+                if not due:  # the idle tick: nothing claimed, nothing to hold back
+                    return 0
                 # Read after claiming (claims are taken one drain at a time): rows another
                 # drain holds count as waiting, like rows waiting for a retry.
                 waiting = await uow.outbox.postponed(now)
