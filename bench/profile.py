@@ -7,7 +7,8 @@ while N citizens take each step of the journey at once, one profile per step.
 Writes <out-dir>/<n>-<step>.txt: the main thread's samples summed by package (self time) and by
 the project's own functions (inclusive), the time in the garbage collector, then pyinstrument's
 call tree. Worker threads (aiosqlite's, asyncio.to_thread's) are not sampled: their work shows
-as the awaits that wait for it.
+as the awaits that wait for it. Beside each, <n>-<step>.pyisession keeps the samples for
+`pyinstrument --load=... --show-all` and its other renderers.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ async def profile(citizens: int, out: Path) -> None:
                     saved = ProfileSession.load(str(work / f"{index}.pyisession"))
                     text = summarize(saved, citizens) + "\n" + path.read_text(encoding="utf-8")
                     (out / f"{index}-{name}.txt").write_text(text, encoding="utf-8")
+                    saved.save(str(out / f"{index}-{name}.pyisession"))
                     print(f"{step.name}: {out / f'{index}-{name}.txt'}", flush=True)
             finally:
                 await process.stop()
