@@ -14,6 +14,7 @@ as the awaits that wait for it. Beside each, <n>-<step>.pyisession keeps the sam
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -109,6 +110,7 @@ async def profile(citizens: int, out: Path) -> None:
                     **SLOW_PROCESSING,
                     "REGISTRY_PATH": str(register),
                     "BENCH_PROFILE_DIR": str(work),
+                    "BENCH_PROFILE_INTERVAL": os.environ.get("BENCH_PROFILE_INTERVAL", "0.0005"),
                 },
             )
             await process.start()
@@ -118,10 +120,13 @@ async def profile(citizens: int, out: Path) -> None:
                 people = session.citizens(citizens, REGISTER_SIZE)
                 async for index, step, path in signalled_steps(process, people, work, "txt"):
                     name = step.name.replace("/", "").replace(" ", "_")
-                    saved = ProfileSession.load(str(work / f"{index}.pyisession"))
-                    text = summarize(saved, citizens) + "\n" + path.read_text(encoding="utf-8")
+                    text = path.read_text(encoding="utf-8")
+                    samples = work / f"{index}.pyisession"
+                    if samples.exists():  # not with BENCH_PROFILE_INTERVAL=0
+                        saved = ProfileSession.load(str(samples))
+                        text = summarize(saved, citizens) + "\n" + text
+                        saved.save(str(out / f"{index}-{name}.pyisession"))
                     (out / f"{index}-{name}.txt").write_text(text, encoding="utf-8")
-                    saved.save(str(out / f"{index}-{name}.pyisession"))
                     print(f"{step.name}: {out / f'{index}-{name}.txt'}", flush=True)
             finally:
                 await process.stop()

@@ -2,6 +2,10 @@
 stops it and writes the profile to $BENCH_PROFILE_DIR/<n>.txt (n = 1, 2, ...). The bot itself
 is unchanged: this calls the same entry point `python -m bot` does.
 
+BENCH_PROFILE_INTERVAL (seconds, default 0.0005) sets the sampling interval; 0 samples nothing and
+leaves the CPU, round-trip and collector figures free of the sampler's cost (its hook runs on every
+call, whatever the interval).
+
 Needs the bench extra: `.venv/bin/pip install -e '.[bench]'`.
 """
 
@@ -19,6 +23,7 @@ from pyinstrument import Profiler
 
 OUT = Path(os.environ.get("BENCH_PROFILE_DIR", "."))
 _state: dict[str, Any] = {"profiler": None, "count": 0}
+_NO_SAMPLER = object()
 # Time in the cyclic garbage collector per generation while sampling: pyinstrument charges a
 # collection to whatever line allocated when it started, so it is measured apart.
 _gc: dict[str, Any] = {"started": 0.0, "seconds": [0.0, 0.0, 0.0], "runs": [0, 0, 0]}
@@ -63,12 +68,15 @@ def _gc_callback(phase: str, info: dict[str, int]) -> None:
 def _start(*_: object) -> None:
     if _state["profiler"] is None:
         # async_mode disabled: sample whatever the main thread runs, across all tasks.
-        profiler = Profiler(interval=0.0005, async_mode="disabled")
+        interval = float(os.environ.get("BENCH_PROFILE_INTERVAL", "0.0005"))
+        # 0: no sampler at all, its hook runs on every call whatever the interval.
+        profiler = Profiler(interval=interval, async_mode="disabled") if interval else _NO_SAMPLER
         _gc.update(seconds=[0.0, 0.0, 0.0], runs=[0, 0, 0])
         _io.update(
             sql_calls=0, sql_thread_s=0.0, process_s=time.process_time(), loop_s=time.thread_time()
         )
-        profiler.start()
+        if profiler is not _NO_SAMPLER:
+            profiler.start()
         _state["profiler"] = profiler
 
 
@@ -77,11 +85,13 @@ def _stop(*_: object) -> None:
     if profiler is None:
         return
     _state["profiler"] = None
-    profiler.stop()
     _state["count"] += 1
-    text = profiler.output_text(
-        unicode=True, color=False, show_all=os.environ.get("BENCH_PROFILE_ALL") == "1"
-    )
+    text = "(not sampled)\n"
+    if profiler is not _NO_SAMPLER:
+        profiler.stop()
+        text = profiler.output_text(
+            unicode=True, color=False, show_all=os.environ.get("BENCH_PROFILE_ALL") == "1"
+        )
     collections = ", ".join(
         f"gen{g}: {_gc['runs'][g]} runs {_gc['seconds'][g] * 1000:.1f} ms" for g in range(3)
     )
@@ -93,7 +103,7 @@ def _stop(*_: object) -> None:
         "its thread"
     )
     text = f"{counts}\nGarbage collector while sampling: {collections}\n{text}"
-    if profiler.last_session is not None:
+    if profiler is not _NO_SAMPLER and profiler.last_session is not None:
         profiler.last_session.save(str(OUT / f"{_state['count']}.pyisession"))
     # Written last: its presence tells bench/profile.py both files are complete.
     (OUT / f"{_state['count']}.txt").write_text(text, encoding="utf-8")
