@@ -20,14 +20,13 @@ from bot.handlers.citizen import (
     summary,
     support,
 )
+from bot.handlers.merge import merged
 
 
 def citizen_router() -> Router:
-    router = Router(name="citizen")
-    router.message.filter(Check(F.chat.type == "private"))
-    router.callback_query.filter(Check(F.message.chat.type == "private"))
     # Order matters: commands (with /cancel first) win in every state; hints come last.
-    router.include_routers(
+    router = merged(
+        "citizen",
         guards.too_old,
         commands.router,
         reminders.router,
@@ -43,4 +42,6 @@ def citizen_router() -> Router:
         summary.router,
         fallback.router,
     )
+    router.message.filter(Check(F.chat.type == "private"))
+    router.callback_query.filter(Check(F.message.chat.type == "private"))
     return router
