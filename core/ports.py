@@ -172,6 +172,11 @@ class CitizenRepository(Protocol):
 
     async def save(self, citizen: Citizen) -> None: ...
 
+    async def update_or_create(self, citizen: Citizen, fields: Collection[str]) -> None:
+        """Set `fields` (attribute names) of the profile to those of `citizen`, or create the
+        profile as `citizen` if there is none: one statement, no read first."""
+        ...
+
     async def delete(self, user_id: int) -> bool:
         """True when there was a profile to delete."""
         ...

@@ -211,22 +211,19 @@ class RestorationService:
         )
 
     async def record_consent(self, user_id: int, *, locale: str) -> None:
-        """The citizen consented to the processing of their data, now. Read and written in one
-        unit of work: one transaction instead of two, and no change made in between is lost.
-        Creates the profile if it is missing."""
+        """The citizen consented to the processing of their data, now. One statement: it
+        creates the profile if it is missing and changes nothing else in one that exists."""
+        citizen = Citizen(user_id=user_id, locale=locale, consent_at=self._clock.now())
         async with self._uow_factory() as uow:
-            citizen = await uow.citizens.get(user_id) or Citizen(user_id=user_id, locale=locale)
-            citizen.consent_at = self._clock.now()
-            await uow.citizens.save(citizen)
+            await uow.citizens.update_or_create(citizen, ("consent_at",))
             await uow.commit()
 
     async def confirm_identity(self, user_id: int, *, locale: str, phone: str, enp: str) -> None:
         """Login confirmed: remember whose register record this citizen is (the check later
         compares the application with it). Creates the profile if it is missing."""
+        citizen = Citizen(user_id=user_id, locale=locale, phone=phone, enp=enp)
         async with self._uow_factory() as uow:
-            citizen = await uow.citizens.get(user_id) or Citizen(user_id=user_id, locale=locale)
-            citizen.phone, citizen.enp = phone, enp
-            await uow.citizens.save(citizen)
+            await uow.citizens.update_or_create(citizen, ("phone", "enp"))
             await uow.commit()
 
     def scheduled_after(

@@ -357,6 +357,19 @@ class SqlDestructionLog:
         ]
 
 
+# Every column of citizens but the key, in the order statements list them.
+_CITIZEN_FIELDS = (
+    "locale",
+    "phone",
+    "enp",
+    "email",
+    "consent_at",
+    "blocked_bot",
+    "reminders_off",
+    "email_confirmed_at",
+)
+
+
 class SqlCitizenRepository:
     def __init__(self, db: Session) -> None:
         self._db = db
@@ -382,24 +395,21 @@ class SqlCitizenRepository:
         )
 
     async def save(self, citizen: Citizen) -> None:
+        await self.update_or_create(citizen, _CITIZEN_FIELDS)
+
+    async def update_or_create(self, citizen: Citizen, fields: Collection[str]) -> None:
+        unknown = set(fields) - set(_CITIZEN_FIELDS)
+        if unknown or not fields:
+            raise ValueError(f"not citizen fields: {sorted(unknown) or 'none given'}")
+        updates = ", ".join(f"{field} = excluded.{field}" for field in fields)
         await self._db.execute(
-            "INSERT INTO citizens (user_id, locale, phone, enp, email, consent_at, blocked_bot,"
-            " reminders_off, email_confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale,"
-            " phone = excluded.phone, enp = excluded.enp, email = excluded.email,"
-            " consent_at = excluded.consent_at, blocked_bot = excluded.blocked_bot,"
-            " reminders_off = excluded.reminders_off,"
-            " email_confirmed_at = excluded.email_confirmed_at",
+            f"INSERT INTO citizens (user_id, {', '.join(_CITIZEN_FIELDS)})"
+            f" VALUES (?, {', '.join('?' * len(_CITIZEN_FIELDS))})"
+            f" ON CONFLICT (user_id) DO UPDATE SET {updates}",
             (
                 citizen.user_id,
-                citizen.locale,
-                citizen.phone,
-                citizen.enp,
-                citizen.email,
-                citizen.consent_at,
-                citizen.blocked_bot,  # SQLite stores a bool as 0/1, PostgreSQL as boolean
-                citizen.reminders_off,
-                citizen.email_confirmed_at,
+                # SQLite stores a bool as 0/1, PostgreSQL as boolean.
+                *(getattr(citizen, field) for field in _CITIZEN_FIELDS),
             ),
         )
 

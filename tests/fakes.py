@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -536,6 +537,18 @@ class FakeCitizenRepository:
 
     async def save(self, citizen: Citizen) -> None:
         self._uow.check("citizens.save").citizens[citizen.user_id] = copy.deepcopy(citizen)
+
+    async def update_or_create(self, citizen: Citizen, fields: Collection[str]) -> None:
+        citizens = self._uow.check("citizens.update_or_create").citizens
+        known = {f.name for f in dataclasses.fields(Citizen)} - {"user_id"}
+        if not fields or set(fields) - known:
+            raise ValueError(f"not citizen fields: {sorted(set(fields) - known)}")
+        stored = citizens.get(citizen.user_id)
+        if stored is None:
+            citizens[citizen.user_id] = copy.deepcopy(citizen)
+            return
+        for name in fields:
+            setattr(stored, name, copy.deepcopy(getattr(citizen, name)))
 
     async def delete(self, user_id: int) -> bool:
         return self._uow.check("citizens.delete").citizens.pop(user_id, None) is not None

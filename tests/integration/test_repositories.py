@@ -213,6 +213,40 @@ async def test_citizen_save_inserts_then_updates(uow_factory: UnitOfWorkFactory)
         assert await uow.citizens.get(42) == full
 
 
+async def test_citizen_update_or_create_sets_only_the_named_fields(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.citizens.update_or_create(
+            Citizen(user_id=7, locale="en", consent_at=NOW), ("consent_at",)
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.citizens.get(7) == Citizen(user_id=7, locale="en", consent_at=NOW)
+        stored = Citizen(
+            user_id=8, locale="en", email="a@example.com", reminders_off=True, blocked_bot=True
+        )
+        await uow.citizens.save(stored)
+        await uow.commit()
+    login = Citizen(user_id=8, locale="ru", phone="+79990000001", enp="8451999122899990")
+    async with uow_factory() as uow:
+        await uow.citizens.update_or_create(login, ("phone", "enp"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        # The locale, email and flags of the stored profile are left as they were.
+        assert await uow.citizens.get(8) == Citizen(
+            user_id=8,
+            locale="en",
+            phone="+79990000001",
+            enp="8451999122899990",
+            email="a@example.com",
+            reminders_off=True,
+            blocked_bot=True,
+        )
+        with pytest.raises(ValueError, match="user_id"):
+            await uow.citizens.update_or_create(login, ("user_id",))
+
+
 async def outbox_ids(uow: UnitOfWork, now: datetime) -> list[int | None]:
     return [n.id for n in await uow.outbox.due(now, limit=100)]
 

@@ -87,3 +87,18 @@ async def test_a_step_with_new_answers_is_one_round_trip(db: Database, hops: lis
     fresh = FSMContext(SqlFsmStorage(db), state.key)  # nothing cached
     assert await fresh.get_state() == Restoration.passport_number.state
     assert answers_from(await fresh.get_data()).reason_text == "lost on the bus"
+
+
+async def test_consent_and_login_are_one_statement_and_the_commit(
+    db: Database, hops: list[str]
+) -> None:
+    # The write lock is held from the first statement to COMMIT, and under load each round
+    # trip waits for the event loop: no read before the write keeps that short.
+    factory = SqlUnitOfWorkFactory(db)
+    citizen = Citizen(user_id=7, locale="ru", phone="+79990000001", enp="8451999122899990")
+    async with factory() as uow:
+        await uow.citizens.update_or_create(citizen, ("phone", "enp"))
+        await uow.commit()
+    assert [hop.split(":")[0] for hop in hops] == ["_run", "execute"]
+    async with factory(read_only=True) as uow:
+        assert await uow.citizens.get(7) == citizen
