@@ -99,8 +99,11 @@ class FreedSpace(Protocol):
 
 
 class ApplicationRepository(Protocol):
-    async def add(self, draft: ApplicationDraft, *, now: datetime) -> Application:
-        """Insert with status SUBMITTED, assign id and number.
+    async def add(
+        self, draft: ApplicationDraft, *, now: datetime, next_action_at: datetime | None = None
+    ) -> Application:
+        """Insert with status SUBMITTED, assign id and number; `next_action_at` is when the
+        background step first acts on it (None: left to people).
 
         Raises core.errors.DuplicateApplication when the idempotency key is taken.
         """

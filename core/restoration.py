@@ -108,9 +108,9 @@ class RestorationService:
                 if existing is not None:
                     return self._same_author(existing, draft)
                 now = self._clock.now()
-                application = await uow.applications.add(draft, now=now)
-                application.next_action_at = now + self._timings.check_delay
-                await uow.applications.update(application)
+                application = await uow.applications.add(
+                    draft, now=now, next_action_at=now + self._timings.check_delay
+                )
                 await uow.audit.record(
                     StatusChange(
                         application_id=application.id,

@@ -164,12 +164,23 @@ class SqlFsmStorage(BaseStorage):
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         key_id = storage_key_id(key)
+        data_text: str | None = None  # unknown without the cache
         if self._cache_size:
             # The cache changes before the write, so a reader in between already sees it.
             _, data_text = await self._record(key_id)
             self._remember(key_id, value, data_text)
         try:
-            if value is None:
+            if value is None and data_text is not None:
+                # The data is known: one statement (a record left empty is dropped).
+                async with self._db.connect() as session:
+                    if data_text == "{}":
+                        await session.execute("DELETE FROM fsm_state WHERE key = ?", (key_id,))
+                    else:
+                        await session.execute(
+                            "UPDATE fsm_state SET state = NULL, updated_at = ? WHERE key = ?",
+                            (self._now(), key_id),
+                        )
+            elif value is None:
                 async with self._db.transaction() as session:
                     await session.execute(
                         "UPDATE fsm_state SET state = NULL, updated_at = ? WHERE key = ?",

@@ -95,7 +95,9 @@ class SqlApplicationRepository:
     def __init__(self, db: Session) -> None:
         self._db = db
 
-    async def add(self, draft: ApplicationDraft, *, now: datetime) -> Application:
+    async def add(
+        self, draft: ApplicationDraft, *, now: datetime, next_action_at: datetime | None = None
+    ) -> Application:
         if not draft.idempotency_key:
             raise ValueError("draft.idempotency_key must be set")
         stamp = aware(now).astimezone(UTC)  # as it reads back
@@ -135,10 +137,12 @@ class SqlApplicationRepository:
             if "idempotency_key" in str(error):
                 raise DuplicateApplication(draft.idempotency_key) from error
             raise
-        # The number needs the id, so it is set right after the insert, in the same transaction.
+        # The number needs the id, so it is set right after the insert, in the same transaction
+        # (and the first next action with it: one statement for both).
         number = application_number(now, application_id)
         await self._db.execute(
-            "UPDATE applications SET number = ? WHERE id = ?", (number, application_id)
+            "UPDATE applications SET number = ?, next_action_at = ? WHERE id = ?",
+            (number, next_action_at, application_id),
         )
         return Application(
             id=application_id,
@@ -160,6 +164,7 @@ class SqlApplicationRepository:
             updated_at=stamp,
             idempotency_key=draft.idempotency_key,
             fee_paid_kopecks=draft.fee_paid_kopecks,
+            next_action_at=next_action_at,
         )
 
     async def _one(self, where: str, value: object) -> Application | None:

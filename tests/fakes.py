@@ -376,7 +376,9 @@ class FakeApplicationRepository:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    async def add(self, draft: ApplicationDraft, *, now: datetime) -> Application:
+    async def add(
+        self, draft: ApplicationDraft, *, now: datetime, next_action_at: datetime | None = None
+    ) -> Application:
         tables = self._uow.check("applications.add")
         if any(a.idempotency_key == draft.idempotency_key for a in tables.applications.values()):
             raise DuplicateApplication(draft.idempotency_key)
@@ -402,6 +404,7 @@ class FakeApplicationRepository:
             updated_at=now,
             idempotency_key=draft.idempotency_key,
             fee_paid_kopecks=draft.fee_paid_kopecks,
+            next_action_at=next_action_at,
         )
         tables.applications[new_id] = copy.deepcopy(application)
         return application

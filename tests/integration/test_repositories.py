@@ -74,6 +74,20 @@ async def test_added_application_reads_back_with_every_field(
     assert by_id.scan == StoredFile(name="a" * 32 + ".jpg", sha256="b" * 64, size=12345)
 
 
+async def test_an_application_is_added_with_its_first_next_action(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    due = NOW + timedelta(minutes=5)
+    async with uow_factory() as uow:
+        added = await uow.applications.add(make_draft(), now=NOW, next_action_at=due)
+        await uow.commit()
+    assert added.next_action_at == due
+    async with uow_factory() as uow:
+        assert await uow.applications.get(added.id) == added
+        assert [a.id for a in await uow.applications.due(due, limit=10)] == [added.id]
+        assert list(await uow.applications.due(due - timedelta(seconds=1), limit=10)) == []
+
+
 async def test_update_round_trips_every_mutable_field(uow_factory: UnitOfWorkFactory) -> None:
     added = await add(uow_factory, make_draft(delivery=DeliveryMethod.PICKUP, office_id="msk-1"))
     later = NOW + timedelta(minutes=5)

@@ -102,3 +102,24 @@ async def test_consent_and_login_are_one_statement_and_the_commit(
     assert [hop.split(":")[0] for hop in hops] == ["_run", "execute"]
     async with factory(read_only=True) as uow:
         assert await uow.citizens.get(7) == citizen
+
+
+@pytest.mark.parametrize("data", [{}, {"run_id": "run"}])
+async def test_leaving_the_dialog_is_one_round_trip(
+    db: Database, hops: list[str], data: dict[str, str]
+) -> None:
+    # At submit the dialog's state is cleared (its answers kept): known from the cache, the
+    # record is updated, or dropped when nothing is left in it, in one statement.
+    state = FSMContext(SqlFsmStorage(db), StorageKey(bot_id=1, chat_id=5, user_id=5))
+    await state.set_data(data)
+    await state.set_state(Restoration.summary)
+    hops.clear()
+
+    await state.set_state(None)
+
+    assert len(hops) == 1
+    fresh = FSMContext(SqlFsmStorage(db), state.key)
+    assert (await fresh.get_state(), await fresh.get_data()) == (None, data)
+    async with db.connect() as session:
+        rows = await session.fetch_value("SELECT COUNT(*) FROM fsm_state")
+    assert rows == (1 if data else 0)
