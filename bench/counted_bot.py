@@ -1,7 +1,8 @@
-"""`python -m bot` counting its round trips to aiosqlite's thread, for bench/hops.py: SIGUSR1
-starts counting, SIGUSR2 writes what was counted since to $BENCH_HOPS_DIR/<n>.json (n = 1, 2,
-...). Every `await` on aiosqlite (an execute, a fetch, a cursor's close) is one hop to its thread
-and back; each is recorded by what it ran (the statement's first words, or the function name).
+"""`python -m bot` counting its SQLite statements, for bench/hops.py: SIGUSR1 starts counting,
+SIGUSR2 writes what was counted since to $BENCH_HOPS_DIR/<n>.json (n = 1, 2, ...). Each statement
+(storage.database's one door to sqlite3) is recorded by where it ran, "loop" (handling updates)
+or "thread" (aiosqlite's, for background work), and its first words; any other round trip to
+aiosqlite's thread (opening, closing) by its function's name.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,9 @@ _state: dict[str, Any] = {"on": False, "count": 0, "hops": Counter()}
 
 
 def hop_label(fn: Any, args: tuple[Any, ...]) -> str:
-    """What a hop ran: the SQL's first words when it carries a statement, else the function."""
-    name = getattr(fn, "__name__", type(fn).__name__)
+    """What a call ran: the SQL's first words when it carries a statement, else the function;
+    `fn` may be a name already."""
+    name = fn if isinstance(fn, str) else getattr(fn, "__name__", type(fn).__name__)
     texts = [arg for arg in args if isinstance(arg, str)]
     if texts:  # the statement comes last (storage.database's _run takes BEGIN before it)
         return f"{name}: {' '.join(texts[-1].split()[:4])}"
@@ -30,13 +33,23 @@ def hop_label(fn: Any, args: tuple[Any, ...]) -> str:
 def _count() -> None:
     import aiosqlite.core
 
-    original = aiosqlite.core.Connection._execute
+    import storage.database
+
+    run = storage.database._run
+    thread_call = aiosqlite.core.Connection._execute
+
+    def counted_run(*args: Any) -> Any:
+        if _state["on"]:
+            where = "loop" if threading.current_thread() is threading.main_thread() else "thread"
+            _state["hops"][hop_label(where, args)] += 1
+        return run(*args)
 
     async def _execute(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if _state["on"]:
+        if _state["on"] and fn is not counted_run:
             _state["hops"][hop_label(fn, args)] += 1
-        return await original(self, fn, *args, **kwargs)
+        return await thread_call(self, fn, *args, **kwargs)
 
+    storage.database._run = counted_run  # type: ignore[assignment]
     aiosqlite.core.Connection._execute = _execute  # type: ignore[method-assign]
 
 

@@ -1,10 +1,11 @@
-"""Round trips to aiosqlite's thread per update, step by step: the bot (bench/counted_bot.py)
-over the emulator while N citizens take each step of the journey at once.
+"""SQLite statements per update, step by step: the bot (bench/counted_bot.py) over the emulator
+while N citizens take each step of the journey at once.
 
     .venv/bin/python -m bench.hops [citizens] [-v]
 
-Prints hops per update for each step (background loops included, which is why the figures are
-averaged over many citizens), and with -v what each hop ran.
+Prints statements per update for each step (background loops included, which is why the figures
+are averaged over many citizens), and with -v each statement's first words and where it ran: on
+the event loop (an update's own) or in aiosqlite's thread (background work).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def main() -> None:
     citizens = int(args[0]) if args else 50
     per_step = asyncio.run(count_hops(citizens))
     for step, hops in per_step.items():
-        print(f"{step:<16} {sum(hops.values()) / citizens:6.2f} hops/update")
+        print(f"{step:<16} {sum(hops.values()) / citizens:6.2f} statements/update")
         if "-v" in sys.argv:
             for label, count in sorted(hops.items(), key=lambda item: -item[1]):
                 print(f"    {count / citizens:6.2f}  {label}")

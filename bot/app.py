@@ -75,6 +75,7 @@ from core.ports import Clock, FileVault, PickupOffices, RegisterLookup
 from core.reminders import ReminderService
 from core.restoration import RestorationService
 from core.retention import DataRetention, RetentionPeriods
+from storage.database import statements_off_loop
 from storage.engines import Storage, open_storage
 from storage.health import SqlHealthProbe
 from storage.keys import load_data_keys
@@ -541,6 +542,9 @@ def build_services(runtime: Runtime, bot: Bot, role: Role = Role.ALL) -> Service
     runtime.restoration.after_due_submit = work_queued
 
     async def run_background(stop: asyncio.Event) -> None:
+        # The loops' queries may scan many rows: on SQLite they run in aiosqlite's thread, not
+        # on the event loop that handles updates (storage/database.py).
+        statements_off_loop()
         if shared is None:
             await leadership.lead(background, stop)
             return

@@ -1,9 +1,12 @@
-"""Each `await` on aiosqlite is a round trip to its thread and back: the hot path keeps them
-few. Counted by wrapping aiosqlite's one door to its thread (bench/counted_bot.py does the same
-for the running bot; bench/hops.py prints the figures per step)."""
+"""The hot path keeps its SQLite statements few, and runs them on the event loop: a round trip to
+aiosqlite's thread is left to background work. Counted by wrapping storage.database's one door
+to sqlite3 (bench/counted_bot.py does the same for the running bot; bench/hops.py prints the
+figures per step)."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +15,7 @@ import pytest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 
+import storage.database
 from bench.counted_bot import hop_label
 from bot.dialogs.answers import Answers, answers_from, save_answers
 from bot.dialogs.flow import move
@@ -24,19 +28,28 @@ from storage.unit_of_work import SqlUnitOfWorkFactory
 
 @pytest.fixture
 def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """What each round trip to aiosqlite's thread ran, in order, from now on."""
+    """Each statement from now on, in order, with where it ran ("loop" or "thread"), and any
+    other call on aiosqlite's thread."""
     seen: list[str] = []
-    original = aiosqlite.core.Connection._execute
+    run = storage.database._run
+    thread_call = aiosqlite.core.Connection._execute
 
-    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(hop_label(fn, args))
-        return await original(self, fn, *args, **kwargs)
+    def counted_run(*args: Any) -> Any:
+        where = "loop" if threading.current_thread() is threading.main_thread() else "thread"
+        seen.append(hop_label(where, args))
+        return run(*args)
 
-    monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted)
+    async def counted_call(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if fn is not counted_run:
+            seen.append(hop_label(fn, args))
+        return await thread_call(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(storage.database, "_run", counted_run)
+    monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted_call)
     yield seen
 
 
-async def test_a_statement_is_one_round_trip_with_its_row_count(
+async def test_a_statement_is_one_call_with_its_row_count(
     db: Database, hops: list[str]
 ) -> None:
     async with db.connect() as session:
@@ -57,13 +70,16 @@ async def test_a_unit_of_work_begins_with_its_first_statement_and_not_again_afte
         await uow.citizens.save(Citizen(user_id=7, locale="ru"))
         await uow.commit()
     # BEGIN IMMEDIATE rides with the SELECT; nothing is begun after COMMIT only to roll back.
-    assert [hop.split(":")[0] for hop in hops] == ["_run", "_run", "execute"]
-    assert hops[-1] == "execute: COMMIT"
+    assert hops == [
+        "loop: SELECT user_id, locale, phone,",
+        "loop: INSERT INTO citizens (user_id,",
+        "loop: COMMIT",
+    ]
     async with factory(read_only=True) as uow:
         assert await uow.citizens.get(7) == Citizen(user_id=7, locale="ru")
 
 
-async def test_a_transaction_costs_no_round_trip_to_begin(db: Database, hops: list[str]) -> None:
+async def test_a_transaction_costs_no_statement_to_begin(db: Database, hops: list[str]) -> None:
     async with db.transaction() as session:
         await session.execute("CREATE TABLE t (n INTEGER)")
         await session.execute("INSERT INTO t (n) VALUES (1)")
@@ -72,7 +88,7 @@ async def test_a_transaction_costs_no_round_trip_to_begin(db: Database, hops: li
         assert await session.fetch_value("SELECT n FROM t") == 1
 
 
-async def test_a_step_with_new_answers_is_one_round_trip(db: Database, hops: list[str]) -> None:
+async def test_a_step_with_new_answers_is_one_statement(db: Database, hops: list[str]) -> None:
     fsm = SqlFsmStorage(db)
     state = FSMContext(fsm, StorageKey(bot_id=1, chat_id=5, user_id=5))
     await save_answers(state, Answers(locale="ru", run_id="run"))
@@ -99,13 +115,13 @@ async def test_consent_and_login_are_one_statement_and_the_commit(
     async with factory() as uow:
         await uow.citizens.update_or_create(citizen, ("phone", "enp"))
         await uow.commit()
-    assert [hop.split(":")[0] for hop in hops] == ["_run", "execute"]
+    assert hops == ["loop: INSERT INTO citizens (user_id,", "loop: COMMIT"]
     async with factory(read_only=True) as uow:
         assert await uow.citizens.get(7) == citizen
 
 
 @pytest.mark.parametrize("data", [{}, {"run_id": "run"}])
-async def test_leaving_the_dialog_is_one_round_trip(
+async def test_leaving_the_dialog_is_one_statement(
     db: Database, hops: list[str], data: dict[str, str]
 ) -> None:
     # At submit the dialog's state is cleared (its answers kept): known from the cache, the
@@ -123,3 +139,21 @@ async def test_leaving_the_dialog_is_one_round_trip(
     async with db.connect() as session:
         rows = await session.fetch_value("SELECT COUNT(*) FROM fsm_state")
     assert rows == (1 if data else 0)
+
+
+async def test_background_work_runs_its_statements_in_aiosqlites_thread(
+    db: Database, hops: list[str]
+) -> None:
+    async def background() -> None:
+        storage.database.statements_off_loop()
+        async with SqlUnitOfWorkFactory(db)() as uow:
+            await uow.citizens.save(Citizen(user_id=7, locale="ru"))
+            await uow.commit()
+
+    await asyncio.create_task(background())
+    assert hops == ["thread: INSERT INTO citizens (user_id,", "thread: COMMIT"]
+    hops.clear()
+    # Only that task (and those it starts): an update's statements stay on the loop.
+    async with SqlUnitOfWorkFactory(db)(read_only=True) as uow:
+        assert await uow.citizens.get(7) == Citizen(user_id=7, locale="ru")
+    assert hops == ["loop: SELECT user_id, locale, phone,", "loop: ROLLBACK"]
