@@ -378,6 +378,7 @@ def build_services(runtime: Runtime, bot: Bot, role: Role = Role.ALL) -> Service
         texts=runtime.texts,
         offices=runtime.offices,
         timezone=settings.timezone,
+        policy_sender=policy_sender,
     )
     reminders = ReminderService(
         uow_factory=runtime.uow_factory,
@@ -409,7 +410,7 @@ def build_services(runtime: Runtime, bot: Bot, role: Role = Role.ALL) -> Service
     # Each outbox kind and its sender: a new kind of notification is one entry here.
     senders: dict[NotificationKind, Sender] = {
         NotificationKind.STATUS_CHANGED: notices.status_changed,
-        NotificationKind.POLICY_DOCUMENT: policy_sender.send_row,
+        NotificationKind.POLICY_DOCUMENT: notices.policy_ready,
         NotificationKind.OPERATOR_JOINED: notices.operator_joined,
         NotificationKind.DESK_CARD: desk.send_card,
         NotificationKind.DESK_NOTE: desk.send_note,

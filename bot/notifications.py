@@ -108,12 +108,14 @@ class PolicySender:
         )
         return pdf, f"polis-oms-{person.enp[-4:]}.pdf"
 
-    async def send(self, application: Application) -> int:
-        """Returns the id of the message carrying the PDF."""
+    async def send(self, application: Application, caption: str | None = None) -> int:
+        """Returns the id of the message carrying the PDF; `caption` instead of the plain one
+        (the READY push, CitizenNotices.policy_ready)."""
         chat_id = application.chat_id
-        caption = self.texts.t(
-            "policy.caption", locale=application.locale, number=application.number
-        )
+        if caption is None:
+            caption = self.texts.t(
+                "policy.caption", locale=application.locale, number=application.number
+            )
         if application.policy_file_id:
             sent = await self.delivery.send(
                 SendDocument(chat_id=chat_id, document=application.policy_file_id, caption=caption),
@@ -133,10 +135,6 @@ class PolicySender:
         if sent.document is not None:
             await self.restoration.record_policy_file_id(application.id, sent.document.file_id)
         return sent.message_id
-
-    async def send_row(self, notification: Notification) -> int | None:
-        application = await _application_of(self.restoration, notification)
-        return None if application is None else await self.send(application)
 
 
 async def _application_of(
@@ -160,12 +158,14 @@ class CitizenNotices:
         texts: Texts,
         offices: PickupOffices,
         timezone: tzinfo,
+        policy_sender: PolicySender,
     ) -> None:
         self.uow_factory = uow_factory
         self.restoration = restoration
         self.delivery = delivery
         self.texts = texts
         self.offices = offices
+        self.policy_sender = policy_sender
         self.timezone = timezone  # TIMEZONE: times' zone when the citizen's region is unknown
 
     async def status_message(self, application: Application, status: ApplicationStatus) -> str:
@@ -196,6 +196,14 @@ class CitizenNotices:
         status = ApplicationStatus(str(notification.payload["status"]))
         text = await self.status_message(application, status)
         return await self._send(notification.chat_id, text)
+
+    async def policy_ready(self, notification: Notification) -> int | None:
+        """READY of an electronic application: the policy PDF, its caption the status push."""
+        application = await _application_of(self.restoration, notification)
+        if application is None:
+            return None
+        caption = await self.status_message(application, ApplicationStatus.READY)
+        return await self.policy_sender.send(application, caption=caption)
 
     async def operator_joined(self, notification: Notification) -> int | None:
         async with self.uow_factory(read_only=True) as uow:

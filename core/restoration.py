@@ -431,11 +431,14 @@ class RestorationService:
         if not announce:
             return destroyed
         # Ids and codes only: the sender reads the rest from the records when it sends.
-        await uow.outbox.add(
-            self._citizen_row(application, NotificationKind.STATUS_CHANGED, status=target.value)
-        )
         if target is _S.READY:
+            # The policy itself tells the status (its caption is the push): one message, not
+            # two, each of which waits for the chat's and Telegram's rate limits.
             await uow.outbox.add(self._citizen_row(application, NotificationKind.POLICY_DOCUMENT))
+        else:
+            await uow.outbox.add(
+                self._citizen_row(application, NotificationKind.STATUS_CHANGED, status=target.value)
+            )
         if self._email_enabled:
             citizen = await uow.citizens.get(application.user_id)
             if citizen is not None and citizen.confirmed_email:

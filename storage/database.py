@@ -20,6 +20,7 @@ a write is under way, so a lookup never waits for the write lock.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -43,7 +44,9 @@ from storage.sql import (
     to_db_time,
 )
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5_000
+WIPE_ATTEMPTS = 40  # checkpoints 50 ms apart: a reader has two seconds to finish
 # True in tasks whose statements go through aiosqlite's thread (statements_off_loop).
 _OFF_LOOP: ContextVar[bool] = ContextVar("sqlite_off_loop", default=False)
 
@@ -267,9 +270,21 @@ class Database:
     async def wipe(self) -> None:
         """After an erasure: copy the write-ahead log into the database and truncate it, so
         page images written before the deletion do not stay in the -wal file (core.ports.
-        FreedSpace; the database's own free space is zeroed by secure_delete)."""
-        async with self.acquire() as connection:
-            await _statement(connection, None, "PRAGMA wal_checkpoint(TRUNCATE)", (), True)
+        FreedSpace; the database's own free space is zeroed by secure_delete).
+
+        A reader's open snapshot keeps the log from being truncated: the reading connection is
+        held meanwhile, and a checkpoint SQLite reports as blocked is tried again.
+        """
+        async with self.acquire() as connection, self._reader_lock:
+            for _ in range(WIPE_ATTEMPTS):
+                rows = await _statement(
+                    connection, None, "PRAGMA wal_checkpoint(TRUNCATE)", (), True
+                )
+                if not rows or rows[0][0] == 0:  # (busy, log frames, checkpointed frames)
+                    return
+                await asyncio.sleep(0.05)
+        # The erasure itself is committed; the next wipe (the retention sweep's) truncates.
+        log.error("the write-ahead log could not be truncated: a reader kept it busy")
 
     @staticmethod
     @asynccontextmanager

@@ -36,10 +36,14 @@ async def test_electronic_policy_arrives_as_pdf(
     await c.to_delivery(IVANOV)
     await c.choose_electronic()
     number = await c.submit()
-    for status in ("processing", "approved", "ready"):
+    for status in ("processing", "approved"):
         await c.wait_status(status)
-    document = await c.user.wait_for(lambda m: "document" in m, timeout=15)
+    # READY is told by the policy itself: one message, its caption the status push.
+    document = await c.wait_status("ready")
     assert document["document"]["file_name"] == f"polis-oms-{IVANOV.enp[-4:]}.pdf"
+    assert c.t("status.explain.ready") in document["caption"]
+    messages = await c.user.messages()
+    assert sum(c.t("status.name.ready") in message_text(m) for m in messages) == 1
     pdf = PdfReader(io.BytesIO(await c.user.download(document["document"]["file_id"])))
     text = pdf.pages[0].extract_text()
     assert len(pdf.pages) == 1
@@ -49,6 +53,22 @@ async def test_electronic_policy_arrives_as_pdf(
     # While the PDF was prepared the chat showed "sending a document...".
     actions = await c.user.chat_actions()
     assert any(a["action"] == "upload_document" for a in actions)
+
+
+async def test_the_receipt_is_written_under_the_summary_in_place_of_its_buttons(
+    bot: BotProcess, client: SandboxClient, texts: Texts
+) -> None:
+    c = await citizen(client, texts)
+    await c.to_delivery(IVANOV)
+    await c.choose_electronic()
+    before = len(await c.user.messages())
+    number = await c.submit()
+    messages = await c.user.messages()
+    receipt = c.t("summary.submitted", number=number).splitlines()[0]
+    [summary] = [m for m in messages if receipt in message_text(m)]
+    assert c.snippet("summary.title") in message_text(summary)
+    assert "reply_markup" not in summary  # no button to tap twice
+    assert len(messages[:before]) == before and summary in messages[:before]  # no new message
 
 
 async def test_paper_by_post_ends_sent_by_post(

@@ -49,9 +49,7 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
-async def test_a_statement_is_one_call_with_its_row_count(
-    db: Database, hops: list[str]
-) -> None:
+async def test_a_statement_is_one_call_with_its_row_count(db: Database, hops: list[str]) -> None:
     async with db.connect() as session:
         await session.execute("CREATE TABLE t (n INTEGER)")
         hops.clear()

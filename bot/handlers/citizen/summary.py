@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
@@ -112,12 +113,12 @@ async def submit(
         )
         return
     await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
     if fee_applies(answers, settings):
+        await message.edit_reply_markup(reply_markup=None)
         await send_invoice(bot, message.chat.id, answers, settings)
         await state.set_state(Restoration.payment)
         return
-    await finish(message, state, answers, restoration, draft)
+    await finish(message, state, answers, restoration, draft, summary=message)
 
 
 async def finish(
@@ -126,11 +127,24 @@ async def finish(
     answers: Answers,
     restoration: RestorationService,
     draft: ApplicationDraft,
+    *,
+    summary: Message | None = None,
 ) -> None:
+    """Submit; the receipt goes under the summary, in place of its buttons, when `summary` is
+    the summary's message (no new message: the citizen is looking at it, and each message to a
+    chat waits for Telegram's rate limits), else as a new message."""
     application = await restoration.submit(draft)
     # Keeps run_id, so a late second tap is recognised (usually stored already: no write).
     await save_step(state, None, answers, answers_first=False)
-    await message.answer(t("summary.submitted", number=application.number))
+    receipt = t("summary.submitted", number=application.number)
+    if summary is not None:
+        try:
+            await summary.edit_text(f"{summary.html_text}\n\n{receipt}", reply_markup=None)
+            return
+        except TelegramBadRequest as error:  # too old to edit, or too long with the receipt
+            log.info("summary not edited (%s): receipt sent as a message", error.message)
+            await summary.edit_reply_markup(reply_markup=None)
+    await message.answer(receipt)
 
 
 async def send_invoice(bot: Bot, chat_id: int, answers: Answers, settings: Settings) -> None:
