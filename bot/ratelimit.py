@@ -170,18 +170,23 @@ class LocalFloodCounter:
         self._limit = limit
         self._period = period
         self._max_users = max_users
-        self._buckets: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        # Least recently used first, with when each was last used.
+        self._buckets: OrderedDict[int, tuple[AsyncLimiter, float]] = OrderedDict()
         self._last_dropped: dict[int, float] = {}
 
     def _bucket(self, user_id: int) -> AsyncLimiter:
-        bucket = self._buckets.get(user_id)
-        if bucket is None:
-            bucket = self._buckets[user_id] = AsyncLimiter(self._limit, self._period)
-            if len(self._buckets) > self._max_users:
-                evicted, _ = self._buckets.popitem(last=False)
-                self._last_dropped.pop(evicted, None)
-        else:
-            self._buckets.move_to_end(user_id)
+        now = time.monotonic()
+        # A bucket unused for a whole period has leaked empty: a new one is the same, so it
+        # is dropped (memory follows the people active lately, not everyone seen).
+        while self._buckets:
+            oldest, (_, used) = next(iter(self._buckets.items()))
+            if now - used <= self._period and len(self._buckets) <= self._max_users:
+                break
+            del self._buckets[oldest]
+            self._last_dropped.pop(oldest, None)
+        entry = self._buckets.pop(user_id, None)
+        bucket = entry[0] if entry is not None else AsyncLimiter(self._limit, self._period)
+        self._buckets[user_id] = (bucket, now)
         return bucket
 
     async def admit(self, user_id: int) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,36 +41,62 @@ PERSONAL_ANSWER_STATES = frozenset(
 
 
 class _Chat:
+    # Plain lists, trimmed by hand: a deque with maxlen costs ~600 bytes even empty, and most
+    # chats are short-lived (make bench, item 5: memory per parked dialog).
     __slots__ = ("lines", "personal")
 
-    def __init__(self, per_chat: int) -> None:
-        self.lines: deque[tuple[str, str]] = deque(maxlen=per_chat)
-        self.personal: deque[str] = deque(maxlen=per_chat * 2)
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+        self.personal: list[str] = []
+
+
+def _append(items: list[Any], item: Any, limit: int) -> None:
+    items.append(item)
+    if len(items) > limit:
+        del items[0]
 
 
 class RecentChats:
-    def __init__(self, *, per_chat: int = 6, max_chats: int = 5_000) -> None:
+    def __init__(
+        self, *, per_chat: int = 6, max_chats: int = 5_000, shared_texts: int = 512
+    ) -> None:
         self._chats: OrderedDict[int, _Chat] = OrderedDict()
         self._per_chat = per_chat
         self._max_chats = max_chats
+        # The bot says the same prompts to everyone: one copy of each, not one per chat.
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._shared_texts = shared_texts
 
     def _chat(self, chat_id: int) -> _Chat:
         chat = self._chats.get(chat_id)
         if chat is None:
-            chat = self._chats[chat_id] = _Chat(self._per_chat)
+            chat = self._chats[chat_id] = _Chat()
             if len(self._chats) > self._max_chats:
                 self._chats.popitem(last=False)
         else:
             self._chats.move_to_end(chat_id)
         return chat
 
+    def _shared(self, text: str) -> str:
+        same = self._texts.get(text)
+        if same is not None:
+            self._texts.move_to_end(text)
+            return same
+        self._texts[text] = text
+        if len(self._texts) > self._shared_texts:
+            self._texts.popitem(last=False)
+        return text
+
     def add(self, chat_id: int, who: str, text: str) -> None:
-        self._chat(chat_id).lines.append((who, text[:RAW_LIMIT]))
+        text = text[:RAW_LIMIT]
+        if who == "bot":
+            text = self._shared(text)
+        _append(self._chat(chat_id).lines, (who, text), self._per_chat)
 
     def add_personal(self, chat_id: int, value: str) -> None:
         """A value the citizen gave as personal data: masked in every line of the chat."""
         if value.strip():
-            self._chat(chat_id).personal.append(value[:RAW_LIMIT])
+            _append(self._chat(chat_id).personal, value[:RAW_LIMIT], self._per_chat * 2)
 
     def recent(self, chat_id: int) -> list[tuple[str, str]]:
         """The chat's last lines, personal data masked, each flattened to one short line."""

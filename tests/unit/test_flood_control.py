@@ -85,3 +85,12 @@ async def test_updates_without_a_person_are_never_limited() -> None:
 
     for n in range(5):
         assert await control(handler, Update(update_id=n), {}) == "handled"
+
+
+async def test_a_bucket_left_alone_for_a_period_is_dropped_and_starts_afresh() -> None:
+    counter = LocalFloodCounter(limit=2, period=0.05)
+    assert [await counter.admit(1) for _ in range(3)] == [True, True, False]
+    await asyncio.sleep(0.1)
+    assert await counter.admit(2)  # any later update clears the idle ones
+    assert list(counter._buckets) == [2]
+    assert [await counter.admit(1) for _ in range(3)] == [True, True, False]

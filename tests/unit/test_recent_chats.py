@@ -48,3 +48,19 @@ def test_forget_drops_the_chat_and_its_personal_values() -> None:
     assert recent.recent(7) == []
     recent.add(7, "citizen", "hello")
     assert recent.recent(7) == [("citizen", "hello")]
+
+
+def test_each_chat_keeps_its_last_lines_only() -> None:
+    recent = RecentChats(per_chat=3)
+    for n in range(5):
+        recent.add(1, "citizen", f"line {n}")
+    assert recent.recent(1) == [("citizen", "line 2"), ("citizen", "line 3"), ("citizen", "line 4")]
+
+
+def test_the_bots_prompts_are_kept_once_for_all_chats() -> None:
+    recent = RecentChats()
+    for chat_id in (1, 2):
+        # Each send's text is a new string, as the session middleware makes it.
+        recent.add(chat_id, "bot", "".join(["Welcome", "!"]))
+    first, second = (recent._chats[chat_id].lines[0][1] for chat_id in (1, 2))
+    assert first == second == "Welcome!" and first is second
