@@ -247,6 +247,10 @@ def pdf_table(p: dict[str, Any]) -> str:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def policy_table(p: dict[str, Any]) -> str:
     one, crowd = p["one_at_a_time"], p.get("at_once") or {}
     rows = [
@@ -256,8 +260,8 @@ def policy_table(p: dict[str, Any]) -> str:
             f(one["seconds"]["p99"] / 1000, 2)
             + " s "
             + mark(one["seconds"]["p99"] / 1000 < SUBMIT_TO_PDF_P99_MAX_S),
-            f"{one['messages_before_pdf']} messages before the PDF (the submit's answer and "
-            "the status pushes)",
+            f"{_count(one['messages_before_pdf'], 'message')} before the PDF (status pushes; "
+            "the receipt is written under the summary, READY is the PDF's caption)",
         ]
     ]
     if crowd:
@@ -275,9 +279,9 @@ def policy_table(p: dict[str, Any]) -> str:
                 what,
                 f"floor {f(floor, 1)} s, ×{f(last / floor, 1)} "
                 + mark(last <= CROWD_FLOOR_FACTOR * floor),
-                f"{crowd['messages_per_policy']} messages per policy: at 30/s the floor of this "
-                f"flow is {f(crowd['messages_floor_s'], 0)} s; 429s: {crowd['refused_429']} "
-                "(the submits' direct answers, not retried)",
+                f"{_count(crowd['messages_per_policy'], 'message')} per policy: at 30/s the "
+                f"floor of this flow is {f(crowd['messages_floor_s'], 0)} s; 429s: "
+                f"{crowd['refused_429']}",
             ]
         )
     return _table(["submit → PDF, delays 0", "median", "p99 / verdict", "notes"], rows)
