@@ -108,13 +108,15 @@ async def _statement(
     sql: str,
     params: Sequence[object],
     fetch: bool,
+    *,
+    off_loop: bool = False,
 ) -> Any:
     """BEGIN when asked and no transaction is open, the statement, its rows (fetch) or row
-    count, and closing its cursor: on the event loop, or (statements_off_loop) in one round trip
-    to aiosqlite's thread. Through aiosqlite's public calls the same takes up to four round
-    trips (`async with connection.execute(...) as cursor` is two: the statement, then closing
-    the cursor)."""
-    if not _OFF_LOOP.get():
+    count, and closing its cursor: on the event loop, or (statements_off_loop, `off_loop`) in
+    one round trip to aiosqlite's thread. Through aiosqlite's public calls the same takes up to
+    four round trips (`async with connection.execute(...) as cursor` is two: the statement, then
+    closing the cursor)."""
+    if not (off_loop or _OFF_LOOP.get()):
         # aiosqlite's thread may run another task's statement only while that task holds the
         # connection's lock (Database.acquire, the reader's lock), so this never overlaps it.
         return _run(connection._conn, begin, sql, params, fetch)
@@ -277,8 +279,10 @@ class Database:
         """
         async with self.acquire() as connection, self._reader_lock:
             for _ in range(WIPE_ATTEMPTS):
+                # Copying the log and syncing the file may take a while: off the loop even
+                # when an update (/forget_me) asks for it.
                 rows = await _statement(
-                    connection, None, "PRAGMA wal_checkpoint(TRUNCATE)", (), True
+                    connection, None, "PRAGMA wal_checkpoint(TRUNCATE)", (), True, off_loop=True
                 )
                 if not rows or rows[0][0] == 0:  # (busy, log frames, checkpointed frames)
                     return

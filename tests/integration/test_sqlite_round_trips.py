@@ -155,3 +155,11 @@ async def test_background_work_runs_its_statements_in_aiosqlites_thread(
     async with SqlUnitOfWorkFactory(db)(read_only=True) as uow:
         assert await uow.citizens.get(7) == Citizen(user_id=7, locale="ru")
     assert hops == ["loop: SELECT user_id, locale, phone,", "loop: ROLLBACK"]
+
+
+async def test_wiping_the_log_after_an_erasure_never_runs_on_the_event_loop(
+    db: Database, hops: list[str]
+) -> None:
+    # /forget_me asks for it while handling an update: the checkpoint copies and syncs files.
+    await db.wipe()
+    assert hops == ["thread: PRAGMA wal_checkpoint(TRUNCATE)"]
