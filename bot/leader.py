@@ -42,6 +42,15 @@ class SoleProcess:
             await loops.stop()
 
 
+def _cancel_pending() -> None:
+    """Raise CancelledError if this task was asked to stop: a Redis call cancelled mid-way may
+    surface as a Redis or timeout error (or not at all), which the loops below would otherwise
+    take for a Redis outage and go on holding or waiting for the lease."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:
     """Sleeps `seconds` or until `stop`; True when stopped."""
     with contextlib.suppress(TimeoutError):
@@ -92,7 +101,9 @@ class RedisLeaderLease:
                     log.info("worker: standby (another worker holds the lease)")
                     announced = True
             except (RedisError, OSError, TimeoutError) as error:
+                _cancel_pending()
                 log.warning("worker: Redis unreachable in standby (%s)", type(error).__name__)
+            _cancel_pending()
             if await _wait(stop, self._retry):
                 return None
 
@@ -106,9 +117,11 @@ class RedisLeaderLease:
                 async with asyncio.timeout(self._renew_every):
                     await lock.extend(self._lease, replace_ttl=True)
                 renewed = loop.time()
+                _cancel_pending()
             except LockError:  # expired and perhaps taken: another worker may be active
                 return True
             except (RedisError, OSError, TimeoutError) as error:
+                _cancel_pending()
                 log.warning("worker: cannot renew the lease (%s)", type(error).__name__)
                 # Stop with a third of the lease to spare, before a standby may take it.
                 if loop.time() - renewed >= self._lease - self._renew_every * 1.5:

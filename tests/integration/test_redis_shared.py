@@ -223,7 +223,8 @@ async def test_one_worker_runs_the_loops_and_a_standby_takes_over_when_it_dies(
     assert first.running and not second.running
     leading.cancel()  # dies: no stop, no release
     with pytest.raises(asyncio.CancelledError):
-        await leading
+        async with asyncio.timeout(5):  # a cancellation lost in a Redis call would hang here
+            await leading
     took = await wait_until(lambda: second.running, 4)
     assert took < 1.5 + 1.2  # the lease left, and one standby retry
     stop_second.set()
