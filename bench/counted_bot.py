@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ def hop_label(fn: Any, args: tuple[Any, ...]) -> str:
     return name
 
 
-def _count() -> None:
+def count_statements(record: Callable[[str], None]) -> Callable[[], None]:
+    """Call `record` with each SQLite statement's label (where it ran, "loop" or "thread", and
+    its first words) and with any other call on aiosqlite's thread; returns the undo."""
     import aiosqlite.core
 
     import storage.database
@@ -39,18 +42,28 @@ def _count() -> None:
     thread_call = aiosqlite.core.Connection._execute
 
     def counted_run(*args: Any) -> Any:
-        if _state["on"]:
-            where = "loop" if threading.current_thread() is threading.main_thread() else "thread"
-            _state["hops"][hop_label(where, args)] += 1
+        where = "loop" if threading.current_thread() is threading.main_thread() else "thread"
+        record(hop_label(where, args))
         return run(*args)
 
-    async def _execute(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if _state["on"] and fn is not counted_run:
-            _state["hops"][hop_label(fn, args)] += 1
+    async def counted_call(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if fn is not counted_run:
+            record(hop_label(fn, args))
         return await thread_call(self, fn, *args, **kwargs)
 
     storage.database._run = counted_run  # type: ignore[assignment]
-    aiosqlite.core.Connection._execute = _execute  # type: ignore[method-assign]
+    aiosqlite.core.Connection._execute = counted_call  # type: ignore[method-assign]
+
+    def undo() -> None:
+        storage.database._run = run  # type: ignore[assignment]
+        aiosqlite.core.Connection._execute = thread_call  # type: ignore[method-assign]
+
+    return undo
+
+
+def _count(label: str) -> None:
+    if _state["on"]:
+        _state["hops"][label] += 1
 
 
 def _start(*_: object) -> None:
@@ -70,7 +83,7 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     signal.signal(signal.SIGUSR1, _start)
     signal.signal(signal.SIGUSR2, _stop)
-    _count()
+    count_statements(_count)
     from bot.__main__ import main as bot_main
 
     return bot_main()

@@ -6,17 +6,14 @@ figures per step)."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
-from typing import Any
 
-import aiosqlite.core
 import pytest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 
 import storage.database
-from bench.counted_bot import hop_label
+from bench.counted_bot import count_statements
 from bot.dialogs.answers import Answers, answers_from, save_answers
 from bot.dialogs.flow import move
 from bot.dialogs.restoration import Restoration
@@ -27,26 +24,13 @@ from storage.unit_of_work import SqlUnitOfWorkFactory
 
 
 @pytest.fixture
-def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def hops() -> Iterator[list[str]]:
     """Each statement from now on, in order, with where it ran ("loop" or "thread"), and any
     other call on aiosqlite's thread."""
     seen: list[str] = []
-    run = storage.database._run
-    thread_call = aiosqlite.core.Connection._execute
-
-    def counted_run(*args: Any) -> Any:
-        where = "loop" if threading.current_thread() is threading.main_thread() else "thread"
-        seen.append(hop_label(where, args))
-        return run(*args)
-
-    async def counted_call(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if fn is not counted_run:
-            seen.append(hop_label(fn, args))
-        return await thread_call(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(storage.database, "_run", counted_run)
-    monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted_call)
+    undo = count_statements(seen.append)
     yield seen
+    undo()
 
 
 async def test_a_statement_is_one_call_with_its_row_count(db: Database, hops: list[str]) -> None:
