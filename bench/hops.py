@@ -13,14 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import tempfile
-from pathlib import Path
 
-from bench.processes import ROOT, SLOW_PROCESSING, BotUnderTest
-from bench.register import write_register
-from bench.session import Session, signalled_steps
-
-REGISTER_SIZE = 2_000
+from bench.processes import ROOT, BotUnderTest
+from bench.session import stepped_bot
 
 
 class CountedBot(BotUnderTest):
@@ -33,21 +28,9 @@ class CountedBot(BotUnderTest):
 async def count_hops(citizens: int) -> dict[str, dict[str, int]]:
     """Per step: hop label -> count over all citizens."""
     per_step: dict[str, dict[str, int]] = {}
-    with tempfile.TemporaryDirectory(prefix="oms-hops-") as tmp:
-        work = Path(tmp)
-        register = write_register(work / "register.csv", REGISTER_SIZE)
-        async with Session() as session:
-            env = {**SLOW_PROCESSING, "REGISTRY_PATH": str(register), "BENCH_HOPS_DIR": str(work)}
-            process = CountedBot(session.emulator, work / "bot", env)
-            await process.start()
-            try:
-                warm = session.citizens(5, REGISTER_SIZE)
-                await asyncio.gather(*(c.journey() for c in warm))
-                people = session.citizens(citizens, REGISTER_SIZE)
-                async for _, step, path in signalled_steps(process, people, work, "json"):
-                    per_step[step.name] = json.loads(path.read_text(encoding="utf-8"))
-            finally:
-                await process.stop()
+    steps = stepped_bot(CountedBot, citizens, warm=5, suffix="json", out_env="BENCH_HOPS_DIR")
+    async for _, step, path in steps:
+        per_step[step.name] = json.loads(path.read_text(encoding="utf-8"))
     return per_step
 
 

@@ -16,19 +16,14 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 from pyinstrument.frame import Frame
 from pyinstrument.session import Session as ProfileSession
 
-from bench.processes import ROOT, SLOW_PROCESSING, BotUnderTest
-from bench.register import write_register
-from bench.session import Session, signalled_steps
-
-REGISTER_SIZE = 2_000
-
+from bench.processes import ROOT, BotUnderTest
+from bench.session import stepped_bot
 
 PACKAGES = (
     "bot/",
@@ -99,37 +94,24 @@ class ProfiledBot(BotUnderTest):
 
 
 async def profile(citizens: int, out: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="oms-profile-") as tmp:
-        work = Path(tmp)
-        register = write_register(work / "register.csv", REGISTER_SIZE)
-        async with Session() as session:
-            process = ProfiledBot(
-                session.emulator,
-                work / "bot",
-                {
-                    **SLOW_PROCESSING,
-                    "REGISTRY_PATH": str(register),
-                    "BENCH_PROFILE_DIR": str(work),
-                    "BENCH_PROFILE_INTERVAL": os.environ.get("BENCH_PROFILE_INTERVAL", "0.0005"),
-                },
-            )
-            await process.start()
-            try:
-                warm = session.citizens(20, REGISTER_SIZE)
-                await asyncio.gather(*(c.journey() for c in warm))
-                people = session.citizens(citizens, REGISTER_SIZE)
-                async for index, step, path in signalled_steps(process, people, work, "txt"):
-                    name = step.name.replace("/", "").replace(" ", "_")
-                    text = path.read_text(encoding="utf-8")
-                    samples = work / f"{index}.pyisession"
-                    if samples.exists():  # not with BENCH_PROFILE_INTERVAL=0
-                        saved = ProfileSession.load(str(samples))
-                        text = summarize(saved, citizens) + "\n" + text
-                        saved.save(str(out / f"{index}-{name}.pyisession"))
-                    (out / f"{index}-{name}.txt").write_text(text, encoding="utf-8")
-                    print(f"{step.name}: {out / f'{index}-{name}.txt'}", flush=True)
-            finally:
-                await process.stop()
+    steps = stepped_bot(
+        ProfiledBot,
+        citizens,
+        warm=20,
+        suffix="txt",
+        out_env="BENCH_PROFILE_DIR",
+        env={"BENCH_PROFILE_INTERVAL": os.environ.get("BENCH_PROFILE_INTERVAL", "0.0005")},
+    )
+    async for index, step, path in steps:
+        name = step.name.replace("/", "").replace(" ", "_")
+        text = path.read_text(encoding="utf-8")
+        samples = path.with_suffix(".pyisession")
+        if samples.exists():  # not with BENCH_PROFILE_INTERVAL=0
+            saved = ProfileSession.load(str(samples))
+            text = summarize(saved, citizens) + "\n" + text
+            saved.save(str(out / f"{index}-{name}.pyisession"))
+        (out / f"{index}-{name}.txt").write_text(text, encoding="utf-8")
+        print(f"{step.name}: {out / f'{index}-{name}.txt'}", flush=True)
 
 
 if __name__ == "__main__":

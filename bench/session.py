@@ -9,15 +9,17 @@ import importlib
 import itertools
 import os
 import signal
+import tempfile
 import time
 import types
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.citizens import JOURNEY, Citizen, Driver, Step
-from bench.processes import BotUnderTest
+from bench.processes import SLOW_PROCESSING, BotUnderTest
+from bench.register import write_register
 from bench.tracker import Tracker
 from bot.i18n import Texts, create_texts
 from sandbox.emulator import Emulator
@@ -140,3 +142,43 @@ async def signalled_steps(
                 break
             await asyncio.sleep(0.05)
         yield index, step, path
+
+
+STEPPED_REGISTER_SIZE = 2_000
+
+
+async def stepped_bot(
+    kind: Callable[[Emulator, Path, Mapping[str, str]], BotUnderTest],
+    citizens: int,
+    *,
+    warm: int,
+    suffix: str,
+    out_env: str,
+    env: Mapping[str, str] | None = None,
+) -> AsyncIterator[tuple[int, Step, Path]]:
+    """A recording bot (`kind`, writing its files into the directory named by `out_env`) over
+    a fresh emulator and register, `warm` journeys first, then signalled_steps for `citizens`
+    citizens; the bot is stopped when the iteration ends."""
+    with tempfile.TemporaryDirectory(prefix="oms-steps-") as tmp:
+        work = Path(tmp)
+        register = write_register(work / "register.csv", STEPPED_REGISTER_SIZE)
+        async with Session() as session:
+            process = kind(
+                session.emulator,
+                work / "bot",
+                {
+                    **SLOW_PROCESSING,
+                    "REGISTRY_PATH": str(register),
+                    out_env: str(work),
+                    **(env or {}),
+                },
+            )
+            await process.start()
+            try:
+                warmers = session.citizens(warm, STEPPED_REGISTER_SIZE)
+                await asyncio.gather(*(c.journey() for c in warmers))
+                people = session.citizens(citizens, STEPPED_REGISTER_SIZE)
+                async for item in signalled_steps(process, people, work, suffix):
+                    yield item
+            finally:
+                await process.stop()
