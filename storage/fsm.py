@@ -171,15 +171,8 @@ class SqlFsmStorage(BaseStorage):
             self._remember(key_id, value, data_text)
         try:
             if value is None and data_text is not None:
-                # The data is known: one statement (a record left empty is dropped).
-                async with self._db.connect() as session:
-                    if data_text == "{}":
-                        await session.execute("DELETE FROM fsm_state WHERE key = ?", (key_id,))
-                    else:
-                        await session.execute(
-                            "UPDATE fsm_state SET state = NULL, updated_at = ? WHERE key = ?",
-                            (self._now(), key_id),
-                        )
+                # The data is known: the record in one statement, as set_state_and_data writes.
+                await self._write_record(key, key_id, value, data_text)
             elif value is None:
                 async with self._db.transaction() as session:
                     await session.execute(
@@ -211,18 +204,24 @@ class SqlFsmStorage(BaseStorage):
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         self._remember(key_id, value, text)  # before the write, like set_state and set_data
         try:
-            async with self._db.connect() as session:
-                if value is None and not data:  # the same as no record
-                    await session.execute("DELETE FROM fsm_state WHERE key = ?", (key_id,))
-                else:
-                    await session.execute(
-                        f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
-                        " data = excluded.data, updated_at = excluded.updated_at",
-                        (*_key_columns(key), value, text, self._now()),
-                    )
+            await self._write_record(key, key_id, value, text)
         except BaseException:
             self._cache.pop(key_id, None)
             raise
+
+    async def _write_record(
+        self, key: StorageKey, key_id: str, state: str | None, data_text: str
+    ) -> None:
+        """State and data in one statement; a record with neither is dropped."""
+        async with self._db.connect() as session:
+            if state is None and data_text == "{}":  # the same as no record
+                await session.execute("DELETE FROM fsm_state WHERE key = ?", (key_id,))
+            else:
+                await session.execute(
+                    f"{_INSERT_KEY} ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
+                    " data = excluded.data, updated_at = excluded.updated_at",
+                    (*_key_columns(key), state, data_text, self._now()),
+                )
 
     async def get_state(self, key: StorageKey) -> str | None:
         state, _ = await self._record(storage_key_id(key))
