@@ -5,7 +5,7 @@ sweeps an abandoned one and forgets one on /forget_me."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 
 import pytest
@@ -15,6 +15,7 @@ from bot.i18n import Texts
 from sandbox.client import SandboxClient, message_text
 from tests.e2e.clock import CLOCK_ENV, advance, settle
 from tests.e2e.conftest import StartBot
+from tests.e2e.harness import BotProcess
 from tests.e2e.journey import IVANOV, new_citizen
 from tests.e2e.test_personal_data import SWEEP_FAST
 from tests.e2e.test_reminders import at_passport_step, reminders_of
@@ -30,19 +31,25 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:  # noqa: F811
     await client.aclose()
 
 
+@pytest.fixture
+def start_redis_bot(redis_url: str, redis: Redis, start_bot: StartBot) -> StartBot:  # noqa: F811
+    """The bot with REDIS_URL. Redis is requested first: set up before the bot, so it is
+    stopped after the bot has stopped."""
+
+    async def start(env: Mapping[str, str] | None = None, *, webhook: bool = False) -> BotProcess:
+        return await start_bot({**(env or {}), "REDIS_URL": redis_url}, webhook=webhook)
+
+    return start
+
+
 async def user_ids_in_redis(redis: Redis) -> set[int]:
     return {int(key.rsplit(":", 1)[1]) for key in await redis.keys("fsm:user:*")}
 
 
 async def test_a_dialog_in_redis_survives_a_restart_and_is_reminded(
-    # Redis first: set up before the bot, so it is stopped after the bot has stopped.
-    redis_url: str,  # noqa: F811
-    redis: Redis,
-    start_bot: StartBot,
-    client: SandboxClient,
-    texts: Texts,
+    start_redis_bot: StartBot, redis: Redis, client: SandboxClient, texts: Texts
 ) -> None:
-    bot = await start_bot({**CLOCK_ENV, "REDIS_URL": redis_url})
+    bot = await start_redis_bot(CLOCK_ENV)
     c = await new_citizen(client, texts)
     await at_passport_step(c)
     assert bot.query("SELECT key FROM fsm_state") == []
@@ -68,14 +75,9 @@ async def test_a_dialog_in_redis_survives_a_restart_and_is_reminded(
 
 
 async def test_an_abandoned_dialog_in_redis_is_swept_with_its_scan(
-    # Redis first: set up before the bot, so it is stopped after the bot has stopped.
-    redis_url: str,  # noqa: F811
-    redis: Redis,
-    start_bot: StartBot,
-    client: SandboxClient,
-    texts: Texts,
+    start_redis_bot: StartBot, redis: Redis, client: SandboxClient, texts: Texts
 ) -> None:
-    bot = await start_bot({**SWEEP_FAST, "REDIS_URL": redis_url})
+    bot = await start_redis_bot(SWEEP_FAST)
     c = await new_citizen(client, texts)
     await c.to_delivery(IVANOV)  # a scan stored, its name only in the dialog's data
     (draft_scan,) = bot.stored_files()
