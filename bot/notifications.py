@@ -28,6 +28,10 @@ from core.time_zones import CitizenZone
 
 log = logging.getLogger(__name__)
 POLICY_LOCALE = "ru"  # the extract is a Russian document whatever the chat language
+# Telegram shows "sending a file..." until the file arrives: worth a call (and a slot of the
+# bot's 30 messages a second) only when the citizen would otherwise wait, not before a render
+# of a few milliseconds.
+UPLOAD_ACTION_AFTER_SECONDS = 0.5
 
 
 def status_name(status: ApplicationStatus, texts: Texts, locale: str | None = None) -> str:
@@ -83,12 +87,14 @@ class PolicySender:
         texts: Texts,
         clock: Clock,
         timezone: tzinfo,
+        upload_action_after: float = UPLOAD_ACTION_AFTER_SECONDS,
     ) -> None:
         self.restoration = restoration
         self.delivery = delivery
         self.texts = texts
         self.clock = clock
         self.timezone = timezone
+        self.upload_action_after = upload_action_after
         self.labels: Mapping[str, str] = {
             key: texts.t(key, locale=POLICY_LOCALE) for key in POLICY_LABEL_KEYS
         }
@@ -122,12 +128,7 @@ class PolicySender:
                 chat_id=chat_id,
             )
             return sent.message_id
-        if await self.restoration.person_for(application) is None:
-            raise DeliveryFailed("the insured person is no longer in the register")
-        await self.delivery.send(
-            SendChatAction(chat_id=chat_id, action=ChatAction.UPLOAD_DOCUMENT), chat_id=chat_id
-        )
-        pdf, filename = await self.render(application)
+        pdf, filename = await self._render_showing_upload(application)
         document = BufferedInputFile(pdf, filename=filename)
         sent = await self.delivery.send(
             SendDocument(chat_id=chat_id, document=document, caption=caption), chat_id=chat_id
@@ -135,6 +136,22 @@ class PolicySender:
         if sent.document is not None:
             await self.restoration.record_policy_file_id(application.id, sent.document.file_id)
         return sent.message_id
+
+    async def _render_showing_upload(self, application: Application) -> tuple[bytes, str]:
+        """render(), with "sending a file..." in the chat if it takes longer than
+        `upload_action_after` (a busy machine, a slow register)."""
+        rendering = asyncio.ensure_future(self.render(application))
+        try:
+            done, _ = await asyncio.wait({rendering}, timeout=self.upload_action_after)
+            if not done:
+                chat_id = application.chat_id
+                await self.delivery.send(
+                    SendChatAction(chat_id=chat_id, action=ChatAction.UPLOAD_DOCUMENT),
+                    chat_id=chat_id,
+                )
+            return await rendering
+        finally:
+            rendering.cancel()  # a no-op once it is done; else nobody is left to wait for it
 
 
 async def _application_of(

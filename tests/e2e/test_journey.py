@@ -50,9 +50,6 @@ async def test_electronic_policy_arrives_as_pdf(
     assert IVANOV.surname in text
     assert IVANOV.enp in text.replace(" ", "")
     assert number in text
-    # While the PDF was prepared the chat showed "sending a document...".
-    actions = await c.user.chat_actions()
-    assert any(a["action"] == "upload_document" for a in actions)
 
 
 async def test_the_receipt_is_written_under_the_summary_in_place_of_its_buttons(
