@@ -78,8 +78,8 @@ class DiskFileVault:
         if not _SUFFIX.fullmatch(suffix):
             raise InvalidFileName("suffix must be a dot and up to 8 letters or digits")
         name = f"{uuid.uuid4().hex}{suffix}"
-        digest = hashlib.sha256(data).hexdigest()
-        await asyncio.to_thread(self._write, name, data)
+        # Hashing a scan of a few megabytes takes milliseconds: in the worker thread too.
+        digest = await asyncio.to_thread(self._write_and_hash, name, data)
         return StoredFile(name=name, sha256=digest, size=len(data))
 
     async def get(self, name: str) -> bytes:
@@ -165,6 +165,10 @@ class DiskFileVault:
 
     def _read(self, path: Path) -> bytes:
         return self._open(path.name, path.read_bytes())
+
+    def _write_and_hash(self, name: str, data: bytes) -> str:
+        self._write(name, data)
+        return hashlib.sha256(data).hexdigest()
 
     def _write(self, name: str, data: bytes) -> None:
         self._ensure_root()
