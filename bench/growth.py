@@ -27,7 +27,7 @@ class GrowthConfig:
     sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     citizens: int = 100
     rounds: int = 3  # cost per update: the median of this many groups of `citizens`
-    policies: int = 3
+    policies: int = 10  # a median of tens of milliseconds: more than a few
     warmup: int = 20
 
 

@@ -336,8 +336,9 @@ def growth_table(g: dict[str, Any]) -> str:
         [
             "change, first → last (±10%)",
             f"{f(g['cpu_change'] * 100, 0)}% " + mark(abs(g["cpu_change"]) <= GROWTH_MAX),
+            # Not a target of its own: it should not grow; arriving sooner is no failure.
             f"{f(g['time_to_policy_change'] * 100, 0)}% "
-            + mark(abs(g["time_to_policy_change"]) <= GROWTH_MAX),
+            + mark(g["time_to_policy_change"] <= GROWTH_MAX),
         ]
     )
     return _table(["applications stored", "CPU ms/update", "submit → PDF s (median)"], rows)
