@@ -18,7 +18,7 @@ from typing import Any
 from bench.policy_time import TO_SUMMARY, submit_and_wait_pdf
 from bench.processes import NO_DELAYS, BotUnderTest
 from bench.seed import seed
-from bench.session import CpuMeter, Session, settle
+from bench.session import CpuMeter, Session, driver_collector_paused, settle
 from bench.stats import median
 
 
@@ -59,9 +59,10 @@ async def one_size(
                 used = meter.stop()
                 costs.append(used["bot_cpu_s"] * 1000 / (len(citizens) * len(TO_SUMMARY)))
             seconds = []
-            for citizen in citizens[: config.policies]:
-                handed, arrived, _wait = await submit_and_wait_pdf(session, citizen, 60.0)
-                seconds.append(arrived - handed)
+            with driver_collector_paused():
+                for citizen in citizens[: config.policies]:
+                    handed, arrived, _wait = await submit_and_wait_pdf(session, citizen, 60.0)
+                    seconds.append(arrived - handed)
         finally:
             await process.stop()
     return {

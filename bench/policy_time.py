@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.citizens import JOURNEY, Citizen
 from bench.processes import BotUnderTest
-from bench.session import Session, settle
+from bench.session import Session, driver_collector_paused, settle
 from bench.stats import latency_ms
 from bench.tracker import Wait
 from sandbox.emulator import actions
@@ -82,12 +82,13 @@ async def one_at_a_time(
     seconds = []
     messages_before_pdf = []
     started = time.perf_counter()
-    for citizen in citizens:
-        if len(seconds) >= config.min_samples and time.perf_counter() - started > config.budget:
-            break
-        handed, arrived, wait = await submit_and_wait_pdf(session, citizen, config.timeout)
-        seconds.append(arrived - handed)
-        messages_before_pdf.append(wait.methods.count("sendMessage"))
+    with driver_collector_paused():
+        for citizen in citizens:
+            if len(seconds) >= config.min_samples and time.perf_counter() - started > config.budget:
+                break
+            handed, arrived, wait = await submit_and_wait_pdf(session, citizen, config.timeout)
+            seconds.append(arrived - handed)
+            messages_before_pdf.append(wait.methods.count("sendMessage"))
     return {
         "seconds": latency_ms(seconds),
         "planned": len(citizens),
@@ -106,12 +107,13 @@ async def at_once(
     session.emulator.rate_limits = limits = RateLimits()
     sends_before = session.tracker.methods.copy()
     refused_before = session.tracker.errors[429]
-    started = time.perf_counter()
-    tasks = [
-        asyncio.ensure_future(submit_and_wait_pdf(session, c, config.crowd_cap + 5))
-        for c in citizens
-    ]
-    done, pending = await asyncio.wait(tasks, timeout=config.crowd_cap)
+    with driver_collector_paused():
+        started = time.perf_counter()
+        tasks = [
+            asyncio.ensure_future(submit_and_wait_pdf(session, c, config.crowd_cap + 5))
+            for c in citizens
+        ]
+        done, pending = await asyncio.wait(tasks, timeout=config.crowd_cap)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)

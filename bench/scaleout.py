@@ -28,7 +28,7 @@ from typing import Any
 from bench.citizens import JOURNEY, Citizen
 from bench.processes import SLOW_PROCESSING, WEBHOOK_ORIGIN, RoleProcess
 from bench.procstat import cpu_seconds
-from bench.session import Session, settle
+from bench.session import Session, driver_collector_paused, settle
 from bench.stats import latency_ms, median_of_runs
 from bench.steps import warm_up
 from tests import postgres_server
@@ -85,8 +85,9 @@ async def saturate(
             "driver": time.process_time(),
         }
 
-    before = meter()
-    await asyncio.gather(*(c.journey() for c in citizens))
+    with driver_collector_paused():
+        before = meter()
+        await asyncio.gather(*(c.journey() for c in citizens))
     samples = [s for c in citizens for s in c.samples]
     span = max(s.answered for s in samples) - min(s.handed for s in samples)
     for process in processes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import importlib
 import itertools
 import os
@@ -12,7 +13,8 @@ import signal
 import tempfile
 import time
 import types
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,22 @@ def lighten_emulator() -> None:
         module = importlib.import_module(f"sandbox.emulator.{name}")
         if getattr(module, "copy", None) is copy:
             module.copy = fast  # type: ignore[attr-defined]
+
+
+@contextmanager
+def driver_collector_paused() -> Iterator[None]:
+    """No garbage collection in this process (the emulator and the citizens) while a phase is
+    measured; one before and one after instead. The emulator keeps every message, and the
+    collector's full passes over them stalled it for 200-280 ms twice a phase: every update in
+    flight then waited that long, bot or bare alike, and the p99 of a step depended on where
+    the pauses fell (scan upload: p99 41-54 ms without them, 160-393 ms with)."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def texts() -> Texts:

@@ -30,7 +30,7 @@ from typing import Any
 
 from bench.citizens import JOURNEY, STEP_NAMES, Citizen, Sample
 from bench.processes import BotUnderTest
-from bench.session import CpuMeter, Session, settle
+from bench.session import CpuMeter, Session, driver_collector_paused, settle
 from bench.stats import latency_ms, sleep_until
 
 
@@ -93,7 +93,8 @@ async def think_phase(
 
     own_before = time.process_time()
     walks = (walk(c, o) for c, o in zip(citizens, offsets, strict=True))
-    await asyncio.gather(sample_cpu(), *walks)
+    with driver_collector_paused():
+        await asyncio.gather(sample_cpu(), *walks)
     await settle(process)
     marks.append((process.cpu(), time.process_time()))
     steps: dict[str, Any] = {}
@@ -121,9 +122,10 @@ async def saturation_steps(
     steps: dict[str, Any] = {}
     for step in JOURNEY:
         await settle(process)
-        meter = CpuMeter(process)
-        meter.start()
-        samples = await asyncio.gather(*(c.step(step) for c in citizens))
+        with driver_collector_paused():
+            meter = CpuMeter(process)
+            meter.start()
+            samples = await asyncio.gather(*(c.step(step) for c in citizens))
         await settle(process)
         used = meter.stop()
         figures = _step_figures(list(samples), used["bot_cpu_s"], len(citizens))
@@ -138,9 +140,10 @@ async def saturation_journeys(
     session: Session, process: BotUnderTest, citizens: list[Citizen]
 ) -> dict[str, Any]:
     await settle(process)
-    meter = CpuMeter(process)
-    meter.start()
-    await asyncio.gather(*(c.journey() for c in citizens))
+    with driver_collector_paused():
+        meter = CpuMeter(process)
+        meter.start()
+        await asyncio.gather(*(c.journey() for c in citizens))
     samples = [s for c in citizens for s in c.samples]
     span = max(s.answered for s in samples) - min(s.handed for s in samples)
     await settle(process)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import math
+
+import pytest
 
 from bench.baseline_bot import Call
 from bench.calibration import signature, template
 from bench.citizens import snippet
+from bench.session import driver_collector_paused
 from bench.stats import median_of_runs, percentile
 from bench.tracker import update_chat
 from sandbox.emulator import RecordedCall
@@ -64,3 +68,13 @@ def test_signatures_of_messages() -> None:
     assert signature({"message": {"text": "45 08 123456"}}) == "text"
     assert signature({"message": {"contact": {}}}) == "contact"
     assert signature({"message": {"photo": []}}) == "file"
+
+
+def test_the_driver_collects_garbage_between_measured_phases_not_during_them() -> None:
+    assert gc.isenabled()
+    with driver_collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), driver_collector_paused():
+        raise RuntimeError("a phase that fails")
+    assert gc.isenabled()  # a failed phase leaves the driver collecting again
