@@ -10,6 +10,7 @@ import re
 import unicodedata
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from core.errors import DomainError
 from core.models import Passport
@@ -273,6 +274,8 @@ _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _WHITESPACE = re.compile(r"\s+")
 
 
+# A few hundred region spellings at most; the dialog asks for the offices of one on every step.
+@lru_cache(maxsize=1024)
 def normalize_region(name: str) -> str:
     """A key for comparing region names, so a register and an office list written by different
     people match (see the tests for the Moscow spellings).
