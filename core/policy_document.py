@@ -55,6 +55,11 @@ FONT_BOLD = "OmsRoboto-Bold"
 
 _fonts_lock = threading.Lock()
 _fonts_ready = False
+# One render at a time per process. The fonts are registered once and shared, and reportlab
+# warns that a TTFont must not serve two documents at the same time (it subsets the font for
+# each document through state on the shared object). The Telegram outbox, the email outbox and
+# /policy may each render in a worker thread at the same moment; a render takes ~7 ms.
+_render_lock = threading.Lock()
 
 _PAGE_WIDTH, _PAGE_HEIGHT = A4
 _MARGIN = 18 * mm
@@ -115,7 +120,17 @@ def render_policy_pdf(
     if missing:
         raise ValueError(f"policy labels missing: {', '.join(missing)}")
     register_fonts()
+    with _render_lock:
+        return _render(person, application_number, issued_on, labels, lang)
 
+
+def _render(
+    person: InsuredPerson,
+    application_number: str,
+    issued_on: date,
+    labels: Mapping[str, str],
+    lang: str,
+) -> bytes:
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=True, lang=lang)
     canvas.setTitle(labels["policy.title"])
