@@ -91,9 +91,9 @@ async def think_phase(
             await sleep_until(t0 + k * config.window - edge)
             marks.append((process.cpu(), time.process_time()))
 
-    own_before = time.process_time()
     walks = (walk(c, o) for c, o in zip(citizens, offsets, strict=True))
     with driver_collector_paused():
+        own_before = time.process_time()
         await asyncio.gather(sample_cpu(), *walks)
     await settle(process)
     marks.append((process.cpu(), time.process_time()))
