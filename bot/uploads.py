@@ -9,7 +9,14 @@ from pathlib import Path
 
 from aiogram import Bot
 
-from core.scan_check import ScanInfo, ScanProblem, ScanRejected, check_scan
+from core.scan_check import (
+    ScanInfo,
+    ScanKind,
+    ScanProblem,
+    ScanRejected,
+    check_scan,
+    detect_kind,
+)
 
 DOWNLOAD_TIMEOUT_SECONDS = 60
 _CHUNK_BYTES = 64 * 1024
@@ -62,7 +69,14 @@ class ScanChecker:
         self._slots = asyncio.Semaphore(limit)
         self._check = check
 
-    async def check(self, data: bytes, *, max_bytes: int) -> ScanInfo:
-        """ScanInfo of an acceptable scan, or ScanRejected; waits for a free slot first."""
+    async def check(self, data: bytes, *, max_bytes: int, telegram_photo: bool = False) -> ScanInfo:
+        """ScanInfo of an acceptable scan, or ScanRejected; waits for a free slot first.
+        `telegram_photo`: see check_scan."""
+        if telegram_photo and detect_kind(data) is ScanKind.JPEG:
+            # Telegram's own JPEG is checked from its header and end marker, in microseconds:
+            # less than the hop to a worker thread. Whatever must be decoded goes there.
+            return self._check(data, max_bytes=max_bytes, telegram_photo=True)
         async with self._slots:
-            return await asyncio.to_thread(self._check, data, max_bytes=max_bytes)
+            return await asyncio.to_thread(
+                self._check, data, max_bytes=max_bytes, telegram_photo=telegram_photo
+            )

@@ -128,6 +128,42 @@ def test_a_jpeg_cut_near_its_end_is_still_corrupt(keep: float) -> None:
     assert rejected(truncated(make_jpeg(1600, 1200), keep)).code is ScanProblem.IMAGE_CORRUPT
 
 
+# --- photos as Telegram stores them ------------------------------------------------------
+
+
+def test_a_telegram_photo_is_checked_without_decoding_it_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded: list[tuple[int, int]] = []
+    real_load = ImageFile.ImageFile.load
+
+    def counting_load(self: ImageFile.ImageFile) -> Any:
+        decoded.append(self.size)
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counting_load)
+    data = make_jpeg(1600, 1200)
+    info = check_scan(data, telegram_photo=True)
+    assert info == ScanInfo(kind=ScanKind.JPEG, size=len(data), width=1600, height=1200)
+    assert decoded == []
+    assert check_scan(data) == info  # the same file as a document: decoded (at 1/8)
+    assert decoded == [(200, 150)]
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.9, 0.995])
+def test_a_telegram_photo_cut_short_is_corrupt(keep: float) -> None:
+    data = truncated(make_jpeg(1600, 1200), keep)
+    assert rejected(data, telegram_photo=True).code is ScanProblem.IMAGE_CORRUPT
+
+
+def test_a_telegram_photo_keeps_the_header_checks() -> None:
+    small = rejected(make_jpeg(500, 300), telegram_photo=True)
+    assert small.code is ScanProblem.IMAGE_TOO_SMALL
+    # Only Telegram's JPEGs are taken from their header: anything else is decoded.
+    png = rejected(truncated(make_png(900, 700), 0.9), telegram_photo=True)
+    assert png.code is ScanProblem.IMAGE_CORRUPT
+
+
 def test_garbage_behind_image_magic_is_corrupt() -> None:
     assert rejected(b"\xff\xd8\xff" + b"\x00" * 5000).code is ScanProblem.IMAGE_CORRUPT
     png_head = b"\x89PNG\r\n\x1a\n"

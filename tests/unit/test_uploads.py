@@ -16,6 +16,7 @@ from aiogram.types import File
 
 from bot.uploads import ScanChecker, download_scan
 from core.scan_check import ScanInfo, ScanKind, ScanProblem, ScanRejected
+from tests.fixtures_scans import make_jpeg, make_png
 
 CHUNK = 64 * 1024
 CAP = 10 * CHUNK
@@ -101,7 +102,7 @@ async def test_at_most_two_checks_run_at_once() -> None:
     lock = threading.Lock()
     threads: set[int] = set()
 
-    def slow_check(data: bytes, *, max_bytes: int) -> ScanInfo:
+    def slow_check(data: bytes, *, max_bytes: int, telegram_photo: bool) -> ScanInfo:
         nonlocal running, peak
         with lock:
             running += 1
@@ -123,10 +124,26 @@ async def test_at_most_two_checks_run_at_once() -> None:
 
 
 async def test_a_refused_check_frees_its_slot() -> None:
-    def refuse(data: bytes, *, max_bytes: int) -> ScanInfo:
+    def refuse(data: bytes, *, max_bytes: int, telegram_photo: bool) -> ScanInfo:
         raise ScanRejected(ScanProblem.EMPTY)
 
     checker = ScanChecker(limit=1, check=refuse)
     for _ in range(3):  # would wait forever if a refusal kept the only slot
         with pytest.raises(ScanRejected):
             await asyncio.wait_for(checker.check(b"", max_bytes=CAP), 5)
+
+
+async def test_only_a_telegram_jpeg_is_checked_without_a_worker_thread() -> None:
+    seen: list[tuple[bool, bool]] = []  # (telegram_photo, on the event loop's thread)
+    loop_thread = threading.get_ident()
+
+    def record(data: bytes, *, max_bytes: int, telegram_photo: bool) -> ScanInfo:
+        seen.append((telegram_photo, threading.get_ident() == loop_thread))
+        return ScanInfo(kind=ScanKind.JPEG, size=len(data), width=1200, height=800)
+
+    checker = ScanChecker(check=record)
+    jpeg, png = make_jpeg(1200, 800), make_png(1200, 800)
+    await checker.check(jpeg, max_bytes=CAP, telegram_photo=True)  # header only: in place
+    await checker.check(jpeg, max_bytes=CAP)  # a document is decoded: a worker thread
+    await checker.check(png, max_bytes=CAP, telegram_photo=True)  # not Telegram's JPEG
+    assert seen == [(True, True), (False, False), (True, False)]

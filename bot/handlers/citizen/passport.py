@@ -130,7 +130,9 @@ async def scan_uploaded(
         try:
             # Capped while streaming too: Telegram does not always state file_size.
             data = await download_scan(bot, file.file_id, max_bytes=MAX_SCAN_BYTES)
-            info = await scan_checker.check(data, max_bytes=MAX_SCAN_BYTES)
+            info = await scan_checker.check(
+                data, max_bytes=MAX_SCAN_BYTES, telegram_photo=bool(message.photo)
+            )
         except ScanRejected as error:
             log.info("scan refused: %s", error.code.value)
             await save_answers(state, answers)
