@@ -1,7 +1,7 @@
 """Checks an uploaded passport photo or scan by its content, never by its name or MIME type.
 
-The bot calls `check_scan` through `asyncio.to_thread`: decoding an image is CPU work,
-so this module stays a plain synchronous function without I/O.
+The bot calls `check_scan` through `asyncio.to_thread` whenever it decodes (bot/uploads.py):
+decoding an image is CPU work, so this module stays a plain synchronous function without I/O.
 """
 
 from __future__ import annotations
