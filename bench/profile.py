@@ -14,7 +14,6 @@ as the awaits that wait for it. Beside each, <n>-<step>.pyisession keeps the sam
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -100,7 +99,6 @@ async def profile(citizens: int, out: Path) -> None:
         warm=20,
         suffix="txt",
         out_env="BENCH_PROFILE_DIR",
-        env={"BENCH_PROFILE_INTERVAL": os.environ.get("BENCH_PROFILE_INTERVAL", "0.0005")},
     )
     async for index, step, path in steps:
         name = step.name.replace("/", "").replace(" ", "_")

@@ -172,7 +172,6 @@ async def stepped_bot(
     warm: int,
     suffix: str,
     out_env: str,
-    env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[tuple[int, Step, Path]]:
     """A recording bot (`kind`, writing its files into the directory named by `out_env`) over
     a fresh emulator and register, `warm` journeys first, then signalled_steps for `citizens`
@@ -188,7 +187,6 @@ async def stepped_bot(
                     **SLOW_PROCESSING,
                     "REGISTRY_PATH": str(register),
                     out_env: str(work),
-                    **(env or {}),
                 },
             )
             await process.start()

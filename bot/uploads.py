@@ -9,14 +9,7 @@ from pathlib import Path
 
 from aiogram import Bot
 
-from core.scan_check import (
-    ScanInfo,
-    ScanKind,
-    ScanProblem,
-    ScanRejected,
-    check_scan,
-    detect_kind,
-)
+from core.scan_check import ScanInfo, ScanProblem, ScanRejected, check_scan, decodes
 
 DOWNLOAD_TIMEOUT_SECONDS = 60
 _CHUNK_BYTES = 64 * 1024
@@ -72,9 +65,9 @@ class ScanChecker:
     async def check(self, data: bytes, *, max_bytes: int, telegram_photo: bool = False) -> ScanInfo:
         """ScanInfo of an acceptable scan, or ScanRejected; waits for a free slot first.
         `telegram_photo`: see check_scan."""
-        if telegram_photo and detect_kind(data) is ScanKind.JPEG:
-            # Telegram's own JPEG is checked from its header and end marker, in microseconds:
-            # less than the hop to a worker thread. Whatever must be decoded goes there.
+        if not decodes(data, telegram_photo=telegram_photo):
+            # Checked from its header and end marker, in microseconds: less than the hop to a
+            # worker thread. Whatever must be decoded goes there.
             return self._check(data, max_bytes=max_bytes, telegram_photo=True)
         async with self._slots:
             return await asyncio.to_thread(

@@ -198,11 +198,17 @@ def check_scan(
     if kind is ScanKind.PDF:
         return ScanInfo(kind=kind, size=len(data), pages=_count_pdf_pages(data, max_pdf_pages))
     limits = _ImageLimits(min_width, min_height, max_pixels, max_decoded_bytes, max_expansion)
-    trusted = telegram_photo and kind is ScanKind.JPEG
-    if trusted and not data.endswith(_JPEG_END):
+    decode = decodes(data, telegram_photo=telegram_photo)
+    if not decode and not data.endswith(_JPEG_END):
         raise ScanRejected(ScanProblem.IMAGE_CORRUPT)
-    width, height = _decode_image(data, kind, limits, decode=not trusted)
+    width, height = _decode_image(data, kind, limits, decode=decode)
     return ScanInfo(kind=kind, size=len(data), width=width, height=height)
+
+
+def decodes(data: bytes, *, telegram_photo: bool = False) -> bool:
+    """Whether check_scan decodes this file (CPU work: worth a worker thread): every file but a
+    photo that is Telegram's own JPEG (see check_scan)."""
+    return not (telegram_photo and detect_kind(data) is ScanKind.JPEG)
 
 
 @dataclass(frozen=True, slots=True)

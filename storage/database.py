@@ -310,7 +310,7 @@ class Database:
 
 async def _connect(path: Path) -> aiosqlite.Connection:
     # isolation_level=None: no implicit BEGIN from the sqlite3 module; transactions are ours.
-    # check_same_thread=False: statements run on the event loop's thread too (_on_thread).
+    # check_same_thread=False: statements run on the event loop's thread too (_statement).
     connection = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
     connection.row_factory = sqlite3.Row
     try:
